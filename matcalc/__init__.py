@@ -1,0 +1,36 @@
+"""matcalc: symbolic matrix calculus with Frobenius-product differentials.
+
+Build an expression over shaped symbols, differentiate it, read the closed form a
+person would write, and check it numerically.
+
+>>> import matcalc as mc
+>>> n, m = mc.dims("n m")
+>>> W, a, b = mc.matrix("W", n, m), mc.vector("a", m), mc.vector("b", n)
+>>> print(mc.grad(mc.sum(mc.tanh(W @ a + b)), W))
+(𝟏 − tanh(Wa + b)²)aᵀ
+"""
+
+from .diff import grad
+from .errors import (
+    DifferentiationError, EvaluationError, MatcalcError, OperandError, ParseError, ShapeError,
+)
+from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
+from .numeric.evaluate import evaluate
+from .ops import (
+    abs, cos, det, diag, dot, elementwise, exp, frob, inv, kron, log, logdet, logsumexp, norm, relu,
+    sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace, transpose,
+)
+from .printing.latex import latex
+from .printing.text import text
+from .shapes import dims
+from .simplify import simplify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
+    "ShapeError", "Symbol", "abs", "cos", "det", "diag", "dims", "dot", "elementwise", "evaluate", "exp",
+    "eye", "frob", "grad", "inv", "kron", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
+    "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
+    "tan", "tanh", "text", "trace", "transpose", "vector", "zeros",
+]

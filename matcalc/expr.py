@@ -1,0 +1,456 @@
+"""The expression tree: immutable, interned nodes with shapes checked at construction.
+
+Every node is built through :func:`make`, which interns it: two structurally equal
+expressions are the same Python object.  Equality and hashing are therefore identity,
+memo tables keyed by node are exact, and a DAG of shared subexpressions stays shared.
+"""
+
+from __future__ import annotations
+
+import weakref
+from fractions import Fraction
+from typing import ClassVar
+
+import sympy
+
+from .errors import OperandError
+from .shapes import Dim, Shape, as_dim, is_finite_number, is_scalar_shape, shape_str
+
+# Precedences for printing: a child is parenthesised when its precedence is below what
+# its parent asks for.
+PREC_ADD = 10
+PREC_HADAMARD = 15
+PREC_PRODUCT = 20
+PREC_NEG = 20
+PREC_POSTFIX = 40
+PREC_ATOM = 50
+
+_interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+
+
+def make(cls: type, args: tuple = (), params: tuple = ()) -> "Expr":
+    """The unique node of class ``cls`` over ``args``; the class checks the shapes."""
+    key = (cls, args, params)
+    node = _interned.get(key)
+    if node is None:
+        shape = cls.shape_rule(args, params)
+        node = object.__new__(cls)
+        node.args = args
+        node.params = params
+        node.shape = shape
+        _interned[key] = node
+    return node
+
+
+class Expr:
+    """A matrix expression with a shape (rows, cols); vectors are columns, scalars 1×1.
+
+    Subclasses are operations.  Each holds everything about itself: its shape rule,
+    the pullback (the Frobenius rule G:dY = adjoint:dX for each argument), its
+    differential, its NumPy template and its printing.
+    """
+
+    __slots__ = ("args", "params", "shape", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to our operators instead of broadcasting over us
+
+    name: ClassVar[str] = "expr"
+    family: ClassVar[str] = "leaf"  # leaf | linear | bilinear | nonlinear
+    why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
+
+    args: tuple
+    params: tuple
+    shape: Shape
+
+    # --- the record every operation fills in -------------------------------------------
+    @classmethod
+    def shape_rule(cls, args: tuple, params: tuple) -> Shape:
+        raise NotImplementedError
+
+    def pullback(self, index: int, adjoint: "Expr") -> "Expr":
+        """The adjoint of ``args[index]`` given the adjoint of this node (G:dY = ·:dX)."""
+        raise NotImplementedError(f"{self.name} has no pullback")
+
+    def differential(self, dargs: list) -> "Expr":
+        """dY in terms of the arguments' differentials (``None`` where one is zero)."""
+        raise NotImplementedError(f"{self.name} has no differential")
+
+    def numpy_code(self, args: list[str], dim_code) -> str:
+        raise NotImplementedError(f"{self.name} has no NumPy template")
+
+    def render(self, p) -> tuple[str, int]:
+        raise NotImplementedError(f"{self.name} has no printing rule")
+
+    # --- structure -----------------------------------------------------------------------
+    def rebuild(self, args: tuple) -> "Expr":
+        """The same operation over new arguments (the args must keep their shapes)."""
+        return self if args == self.args else make(type(self), tuple(args), self.params)
+
+    @property
+    def rows(self) -> Dim:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> Dim:
+        return self.shape[1]
+
+    @property
+    def is_scalar(self) -> bool:
+        return is_scalar_shape(self.shape)
+
+    @property
+    def is_vector(self) -> bool:
+        return self.shape[1] == 1 and not self.is_scalar
+
+    @property
+    def is_symmetric(self) -> bool:
+        """True when the expression is symmetric by its structure (not by its values)."""
+        return self.is_scalar
+
+    @property
+    def T(self) -> "Expr":
+        return ops.transpose(self)
+
+    # --- NumPy operator meaning -------------------------------------------------------------
+    def __matmul__(self, other):
+        return ops.matmul(self, as_expr(other, "@"))
+
+    def __rmatmul__(self, other):
+        return ops.matmul(as_expr(other, "@"), self)
+
+    def __mul__(self, other):
+        return ops.multiply(self, as_expr(other, "*"))
+
+    def __rmul__(self, other):
+        return ops.multiply(as_expr(other, "*"), self)
+
+    def __truediv__(self, other):
+        return ops.divide(self, as_expr(other, "/"))
+
+    def __rtruediv__(self, other):
+        return ops.divide(as_expr(other, "/"), self)
+
+    def __pow__(self, exponent):
+        return ops.power(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.power_of_number(base, self)
+
+    def __add__(self, other):
+        return ops.add(self, as_expr(other, "+"))
+
+    def __radd__(self, other):
+        return ops.add(as_expr(other, "+"), self)
+
+    def __sub__(self, other):
+        return ops.subtract(self, as_expr(other, "-"))
+
+    def __rsub__(self, other):
+        return ops.subtract(as_expr(other, "-"), self)
+
+    def __neg__(self):
+        return ops.negate(self)
+
+    def __pos__(self):
+        return self
+
+    def __bool__(self):
+        raise OperandError("an expression has no truth value; compare shapes or evaluate it instead")
+
+    def __iter__(self):
+        raise OperandError("an expression is not iterable; evaluate it to get an array")
+
+    # --- display -----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        from .printing.text import text
+
+        return text(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self} : {shape_str(self.shape)}>"
+
+    def _repr_latex_(self) -> str:
+        from .printing.latex import latex
+
+        return f"${latex(self)}$"
+
+
+# --- leaves -------------------------------------------------------------------------------
+
+
+class Symbol(Expr):
+    """A variable: params are (name, kind, symmetric)."""
+
+    __slots__ = ()
+    name = "symbol"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        name, kind, symmetric, rows, cols = params
+        return (rows, cols)
+
+    @property
+    def label(self) -> str:
+        return self.params[0]
+
+    @property
+    def kind(self) -> str:
+        return self.params[1]
+
+    @property
+    def is_symmetric(self) -> bool:
+        return self.params[2] or self.is_scalar
+
+    def numpy_code(self, args, dim_code):
+        raise AssertionError("symbols are bound by the code generator")
+
+    def render(self, p):
+        return p.name(self.label), PREC_ATOM
+
+
+class Const(Expr):
+    """A scalar constant: a rational (kept exact), a float, or a sympy expression of dims."""
+
+    __slots__ = ()
+    name = "constant"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (1, 1)
+
+    @property
+    def value(self):
+        return self.params[0]
+
+    def numpy_code(self, args, dim_code):
+        value = self.value
+        if isinstance(value, sympy.Expr):
+            return f"float({dim_code(value)})"
+        if isinstance(value, Fraction):
+            return f"({value.numerator}/{value.denominator})"
+        return repr(float(value)) if isinstance(value, float) else repr(value)
+
+    def render(self, p):
+        return p.number(self.value)
+
+
+class Identity(Expr):
+    __slots__ = ()
+    name = "eye"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (params[0], params[0])
+
+    @property
+    def is_symmetric(self):
+        return True
+
+    def numpy_code(self, args, dim_code):
+        return f"np.eye({dim_code(self.params[0])})"
+
+    def render(self, p):
+        return p.identity(), PREC_ATOM
+
+
+class Ones(Expr):
+    __slots__ = ()
+    name = "ones"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (params[0], params[1])
+
+    @property
+    def is_symmetric(self):
+        return self.shape[0] == self.shape[1]
+
+    def numpy_code(self, args, dim_code):
+        return f"np.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
+
+    def render(self, p):
+        return p.ones(), PREC_ATOM
+
+
+class Zero(Expr):
+    __slots__ = ()
+    name = "zero"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (params[0], params[1])
+
+    @property
+    def is_symmetric(self):
+        return self.shape[0] == self.shape[1]
+
+    def numpy_code(self, args, dim_code):
+        return f"np.zeros(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
+
+    def render(self, p):
+        return "0", PREC_ATOM
+
+
+class Let(Expr):
+    """A named intermediate: prints as its name, evaluates and differentiates as its body."""
+
+    __slots__ = ()
+    name = "let"
+    family = "linear"
+    why = "a named intermediate passes its adjoint to its definition"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return args[0].shape
+
+    @property
+    def label(self) -> str:
+        return self.params[0]
+
+    @property
+    def body(self) -> Expr:
+        return self.args[0]
+
+    @property
+    def is_symmetric(self):
+        return self.args[0].is_symmetric
+
+    def pullback(self, index, adjoint):
+        return adjoint
+
+    def differential(self, dargs):
+        return dargs[0]
+
+    def numpy_code(self, args, dim_code):
+        return args[0]
+
+    def render(self, p):
+        return p.name(self.label), PREC_ATOM
+
+
+# --- building leaves ------------------------------------------------------------------------
+
+
+def number_value(value, where: str = "constant"):
+    """A Python number as an exact Fraction where it is one, else a finite float."""
+    if isinstance(value, bool):
+        raise OperandError(f"{where}: {value!r} is not a number")
+    if isinstance(value, sympy.Basic):
+        if value.is_Rational:
+            value = Fraction(int(value.p), int(value.q))
+        elif value.is_Number:
+            value = float(value)
+        elif isinstance(value, sympy.Expr) and value.free_symbols and all(
+            s.is_integer and s.is_positive for s in value.free_symbols
+        ):
+            return value
+        else:
+            raise OperandError(f"{where}: {value} is not a number or an expression of dims")
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else value
+    if isinstance(value, int):
+        return value
+    if not is_finite_number(value):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise OperandError(f"{where}: {value!r} is not a number") from None
+        if not is_finite_number(value):
+            raise OperandError(f"{where}: {value!r} is not a finite number")
+    exact = Fraction(value).limit_denominator(1_000_000)
+    if float(exact) == value:
+        return int(exact) if exact.denominator == 1 else exact
+    return float(value)
+
+
+def const(value) -> Const:
+    return make(Const, (), (number_value(value),))
+
+
+def as_expr(value, where: str) -> Expr:
+    """An operand as an expression: expressions pass, finite numbers become constants."""
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (int, float, Fraction, sympy.Basic)) and not isinstance(value, bool):
+        return const(value)
+    raise OperandError(f"{where}: cannot combine a matrix expression with {type(value).__name__} {value!r}")
+
+
+def _check_name(name, where: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise OperandError(f"{where}: a name must be a non-empty string, got {name!r}")
+    if any(not ch.isprintable() for ch in name):
+        raise OperandError(f"{where}: name {name!r} has control characters")
+    return name
+
+
+def matrix(name: str, rows, cols, symmetric: bool = False) -> Symbol:
+    """A matrix variable of shape rows×cols.
+
+    >>> n, m = dims("n m")
+    >>> matrix("W", n, m).shape
+    (n, m)
+    """
+    _check_name(name, "matrix")
+    rows, cols = as_dim(rows, f"matrix {name!r}"), as_dim(cols, f"matrix {name!r}")
+    if symmetric and rows != cols:
+        from .errors import ShapeError
+
+        raise ShapeError(f"matrix {name!r}: a symmetric matrix must be square, got {shape_str((rows, cols))}")
+    return make(Symbol, (), (name, "matrix", bool(symmetric), rows, cols))
+
+
+def vector(name: str, n) -> Symbol:
+    """A column vector variable of length n (shape n×1).
+
+    >>> vector("x", 3).shape
+    (3, 1)
+    """
+    _check_name(name, "vector")
+    return make(Symbol, (), (name, "vector", False, as_dim(n, f"vector {name!r}"), 1))
+
+
+def scalar(name: str) -> Symbol:
+    """A scalar variable (shape 1×1).
+
+    >>> scalar("s").shape
+    (1, 1)
+    """
+    _check_name(name, "scalar")
+    return make(Symbol, (), (name, "scalar", False, 1, 1))
+
+
+def eye(n) -> Identity:
+    """The n×n identity matrix.
+
+    >>> str(eye(3) @ vector("x", 3))
+    'Ix'
+    """
+    return make(Identity, (), (as_dim(n, "eye"),))
+
+
+def ones(rows, cols=1) -> Ones:
+    """The all-ones vector (rows×1) or matrix (rows×cols).
+
+    >>> ones(3).shape
+    (3, 1)
+    """
+    return make(Ones, (), (as_dim(rows, "ones"), as_dim(cols, "ones")))
+
+
+def zeros(rows, cols=1) -> Zero:
+    """The zero vector or matrix."""
+    return make(Zero, (), (as_dim(rows, "zeros"), as_dim(cols, "zeros")))
+
+
+def let(name: str, expr: Expr) -> Let:
+    """A named intermediate: ``z = let("z", W @ a + b)`` prints as ``z`` wherever it is used.
+
+    >>> z = let("z", matrix("W", 2, 3) @ vector("a", 3))
+    >>> str(z * 2)
+    '2z'
+    """
+    _check_name(name, "let")
+    return make(Let, (as_expr(expr, "let"),), (name,))
+
+
+from . import ops  # noqa: E402  (the operators above build nodes defined in ops)

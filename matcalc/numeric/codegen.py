@@ -1,0 +1,187 @@
+"""Python/NumPy code built from the tree: one line per node, each from its op's template.
+
+``evaluate``, ``lambdify`` and ``to_numpy_source`` all run through :func:`generate`, so a
+template is written once.  No user text reaches the generated code except through
+:func:`identifier`, which turns any name into a safe Python identifier.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..errors import EvaluationError
+from ..expr import Const, Expr, Let, Symbol
+from ..ops import Elementwise
+from ..printing.common import postorder
+from . import runtime
+
+_NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
+_RESERVED = {"np", "numpy", "float", "int"}
+
+
+def identifier(name: str, taken: set) -> str:
+    """A fresh, safe Python identifier for ``name``: letters, digits and underscores only."""
+    base = _NOT_IDENTIFIER.sub("_", name).strip("_") or "v"
+    if base[0].isdigit() or keyword.iskeyword(base) or base in _RESERVED or base.startswith("_"):
+        base = "v_" + base
+    candidate, counter = base, 1
+    while candidate in taken:
+        counter += 1
+        candidate = f"{base}_{counter}"
+    taken.add(candidate)
+    return candidate
+
+
+@dataclass
+class Generated:
+    """Generated source and what it needs."""
+
+    source: str
+    function_name: str
+    argument_names: list[str]
+    dim_names: dict  # sympy Symbol -> identifier
+    inferred_dims: dict  # sympy Symbol -> (argument index, axis)
+    helpers: list[str]
+
+
+def _dim_code(dim, dim_names: dict) -> str:
+    if isinstance(dim, int):
+        return str(dim)
+    if isinstance(dim, sympy.Symbol):
+        return dim_names[dim]
+    if isinstance(dim, sympy.Integer):
+        return str(int(dim))
+    if isinstance(dim, sympy.Mul):
+        return "(" + " * ".join(_dim_code(a, dim_names) for a in dim.args) + ")"
+    if isinstance(dim, sympy.Add):
+        return "(" + " + ".join(_dim_code(a, dim_names) for a in dim.args) + ")"
+    if isinstance(dim, sympy.Pow) and dim.exp.is_Integer and dim.exp > 0:
+        return "(" + " * ".join([_dim_code(dim.base, dim_names)] * int(dim.exp)) + ")"
+    raise EvaluationError(f"cannot size dimension {dim}")
+
+
+def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f", checks: bool = True) -> Generated:
+    """Source for ``def f(<inputs>, *, <dims>)`` that returns the outputs (a tuple if several)."""
+    taken: set = set()
+    function_name = identifier(function_name, taken)
+    argument_names = [identifier(s.label, taken) for s in inputs]
+    nodes = postorder(outputs)
+    free_dims = sorted(
+        {d for node in nodes for d in node.shape + _param_dims(node) if isinstance(d, sympy.Expr) for d in d.free_symbols},
+        key=str,
+    )
+    dim_names = {d: identifier("dim_" + str(d), taken) for d in free_dims}
+    inferred: dict = {}
+    for index, symbol in enumerate(inputs):
+        for axis, d in enumerate(symbol.shape):
+            if isinstance(d, sympy.Symbol) and d in dim_names and d not in inferred:
+                inferred[d] = (index, axis)
+    keyword_dims = [dim_names[d] for d in free_dims if d not in inferred]
+    signature = ", ".join(argument_names + (["*"] + [f"{k}=None" for k in keyword_dims] if keyword_dims else []))
+
+    lines = [f"def {function_name}({signature}):"]
+    for index, (symbol, name) in enumerate(zip(inputs, argument_names)):
+        lines.append(f"    {name} = _as_matrix({name}, {symbol.label!r}, {symbol.shape[1] == 1})")
+    for d, (index, axis) in inferred.items():
+        lines.append(f"    {dim_names[d]} = {argument_names[index]}.shape[{axis}]")
+    for k in keyword_dims:
+        lines.append(f"    if {k} is None:")
+        lines.append(f"        raise ValueError({('missing the size of dimension ' + k[4:])!r})")
+    if checks:
+        for symbol, name in zip(inputs, argument_names):
+            shape = ", ".join(_dim_code(d, dim_names) for d in symbol.shape)
+            lines.append(f"    _check_shape({name}, ({shape}), {symbol.label!r})")
+
+    def dim_code(d):
+        return _dim_code(d, dim_names)
+
+    code: dict[Expr, str] = {}
+    helper_functions: dict[str, str] = {}
+    bound = dict(zip(inputs, argument_names))
+    counter = 0
+    for node in nodes:
+        if node in bound:
+            code[node] = bound[node]
+            continue
+        if isinstance(node, Symbol):
+            raise EvaluationError(f"no value for {node.kind} {node.label!r} (shape {node.shape[0]}×{node.shape[1]})")
+        if isinstance(node, Let):
+            code[node] = code[node.args[0]]
+            continue
+        if isinstance(node, Elementwise):
+            helper = node.function.helper_source()
+            if helper:
+                helper_functions[node.function.identifier] = helper
+        expression = node.numpy_code([code[c] for c in node.args], dim_code)
+        if isinstance(node, Const):
+            expression = f"np.full((1, 1), {expression})"
+        counter += 1
+        name = f"_t{counter}"
+        lines.append(f"    {name} = {expression}")
+        code[node] = name
+    results = [code[o] for o in outputs]
+    lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")
+    return Generated(
+        source="\n".join(lines) + "\n",
+        function_name=function_name,
+        argument_names=argument_names,
+        dim_names=dim_names,
+        inferred_dims=inferred,
+        helpers=list(helper_functions.values()),
+    )
+
+
+def _param_dims(node: Expr) -> tuple:
+    return tuple(p for p in node.params if isinstance(p, sympy.Expr))
+
+
+def _as_matrix(value, name, is_column):
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        if not is_column:
+            raise ValueError(f"{name}: a matrix needs a 2-D array, got shape {array.shape}")
+        return array.reshape(-1, 1)
+    return array
+
+
+def _check_shape(array, shape, name):
+    if array.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {array.shape}")
+
+
+_SUPPORT = {"_as_matrix": _as_matrix, "_check_shape": _check_shape}
+
+
+def compile_generated(generated: Generated):
+    """The Python function for generated source, built in a namespace of NumPy and helpers."""
+    namespace = {"np": np, "numpy": np, **runtime.HELPERS, **_SUPPORT}
+    for helper in generated.helpers:
+        exec(compile(helper, "<matcalc helper>", "exec"), namespace)  # noqa: S102 - built from sympy trees
+    exec(compile(generated.source, f"<matcalc {generated.function_name}>", "exec"), namespace)  # noqa: S102
+    return namespace[generated.function_name]
+
+
+def standalone_source(generated: Generated) -> str:
+    """Source that imports only NumPy: support helpers, function helpers, the function."""
+    available = {name: inspect.getsource(fn) for name, fn in {**_SUPPORT, **runtime.HELPERS}.items()}
+    needed_by = generated.source + "".join(generated.helpers)
+    included: dict[str, str] = {}
+    while True:
+        new = {n: t for n, t in available.items() if n not in included and n + "(" in needed_by}
+        if not new:
+            break
+        included.update(new)
+        needed_by += "".join(new.values())
+    parts = ["import numpy as np\nimport numpy\n"]
+    parts.extend(available[n] for n in available if n in included)
+    parts.extend(generated.helpers)
+    parts.append(generated.source)
+    return "\n\n".join(parts)

@@ -1,0 +1,152 @@
+"""Numeric evaluation with NumPy, through the same generated code as ``lambdify``."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from ..errors import EvaluationError
+from ..expr import Expr, Symbol
+from ..printing.common import postorder
+from ..shapes import shape_str
+from .codegen import compile_generated, generate
+
+_COMPILED: dict = {}
+_COMPILED_LIMIT = 512
+
+
+def symbols_of(exprs) -> list[Symbol]:
+    """The variables the expressions use, in order of first appearance."""
+    return [node for node in postorder(exprs) if isinstance(node, Symbol)]
+
+
+def _lookup(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
+    """Values keyed by Symbol and sizes keyed by dimension, from the user's mapping."""
+    by_label: dict[str, list[Symbol]] = {}
+    for s in symbols:
+        by_label.setdefault(s.label, []).append(s)
+    arrays, sizes = {}, {}
+    for key, value in values.items():
+        if isinstance(key, Symbol):
+            arrays[key] = value
+        elif isinstance(key, sympy.Symbol):
+            sizes[key] = value
+        elif isinstance(key, str):
+            matches = by_label.get(key, [])
+            if len(matches) > 1:
+                raise EvaluationError(f"evaluate: several variables are named {key!r}; key the values by the variables")
+            if matches:
+                arrays[matches[0]] = value
+            else:
+                sizes[sympy.Symbol(key, integer=True, positive=True)] = value
+        else:
+            raise EvaluationError(f"evaluate: a key must be a variable, a dimension or a name, got {key!r}")
+    for dim, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer, sympy.Integer)) or int(size) < 1:
+            raise EvaluationError(f"evaluate: the size of dimension {dim} must be a positive integer, got {size!r}")
+        sizes[dim] = int(size)
+    return arrays, sizes
+
+
+def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndarray], dict]:
+    """Checked 2-D float arrays for ``symbols`` and the sizes of every dimension they fix."""
+    arrays, sizes = _lookup(values, symbols)
+    prepared = []
+    for symbol in symbols:
+        if symbol not in arrays:
+            raise EvaluationError(
+                f"evaluate: no value for {symbol.kind} {symbol.label!r} (shape {shape_str(symbol.shape)})"
+            )
+        try:
+            array = np.asarray(arrays[symbol], dtype=float)
+        except (TypeError, ValueError):
+            raise EvaluationError(
+                f"evaluate: the value of {symbol.label!r} is not numeric: {type(arrays[symbol]).__name__}"
+            ) from None
+        if array.ndim == 0:
+            array = array.reshape(1, 1)
+        elif array.ndim == 1 and symbol.shape[1] == 1:
+            array = array.reshape(-1, 1)
+        if array.ndim != 2:
+            raise EvaluationError(
+                f"evaluate: {symbol.label!r} expects shape {shape_str(symbol.shape)}, given an array of shape {array.shape}"
+            )
+        for axis, dim in enumerate(symbol.shape):
+            given = array.shape[axis]
+            if isinstance(dim, sympy.Symbol):
+                expected = sizes.setdefault(dim, given)
+            else:
+                expected = int(dim.subs(sizes)) if isinstance(dim, sympy.Expr) and not dim.free_symbols - sizes.keys() else dim
+            if isinstance(expected, int) and expected != given:
+                raise EvaluationError(
+                    f"evaluate: {symbol.label!r} expects shape {shape_str(symbol.shape)}"
+                    f"{_with_sizes(symbol.shape, sizes)}, given an array of shape {array.shape}"
+                )
+        if not np.all(np.isfinite(array)):
+            raise EvaluationError(f"evaluate: the value of {symbol.label!r} has entries that are not finite (nan or inf)")
+        if symbol.is_symmetric and not symbol.is_scalar and not np.allclose(array, array.T, rtol=1e-10, atol=1e-12):
+            raise EvaluationError(f"evaluate: {symbol.label!r} is declared symmetric, but its value is not")
+        prepared.append(array)
+    return prepared, sizes
+
+
+def _with_sizes(shape, sizes: dict) -> str:
+    symbolic = [d for d in shape if isinstance(d, sympy.Expr)]
+    if not symbolic:
+        return ""
+    known = [f"{d} = {int(d.subs(sizes))}" for d in symbolic if not d.free_symbols - sizes.keys()]
+    return f" ({', '.join(known)})" if known else ""
+
+
+def compiled(inputs: list[Symbol], outputs: list[Expr]):
+    """The compiled function for ``outputs`` over ``inputs`` and its generated source."""
+    key = (tuple(inputs), tuple(outputs))
+    entry = _COMPILED.get(key)
+    if entry is None:
+        if len(_COMPILED) >= _COMPILED_LIMIT:
+            _COMPILED.clear()
+        generated = generate(inputs, outputs, "evaluated", checks=False)
+        entry = (compile_generated(generated), generated)
+        _COMPILED[key] = entry
+    return entry
+
+
+def call_checked(entry, arguments: list, sizes: dict):
+    """Call a compiled function, passing the sizes it cannot read off its arguments."""
+    function, generated = entry
+    keywords = {}
+    for dim, name in generated.dim_names.items():
+        if dim in generated.inferred_dims:
+            continue
+        if dim not in sizes:
+            raise EvaluationError(f"evaluate: give the size of dimension {dim}")
+        keywords[name] = sizes[dim]
+    with np.errstate(all="ignore"):
+        try:
+            return function(*arguments, **keywords)
+        except np.linalg.LinAlgError as error:
+            raise EvaluationError(f"evaluate: {error} (a matrix that is inverted is singular at this point)") from None
+
+
+def evaluate(expr: Expr, values: dict):
+    """The value of ``expr`` with NumPy.
+
+    ``values`` maps each variable (the object, or its name) to an array and may map
+    dimensions to sizes; sizes are also read off the arrays.  Vectors may be given as
+    1-D or n×1 arrays.  A scalar (1×1) expression returns a Python float; any other
+    returns a 2-D array of exactly the expression's shape (a vector comes back n×1).
+
+    >>> from matcalc import matrix, vector
+    >>> A, x = matrix("A", 2, 2), vector("x", 2)
+    >>> evaluate(x.T @ A @ x, {A: [[1, 2], [3, 4]], x: [1, 1]})
+    10.0
+    """
+    if not isinstance(expr, Expr):
+        raise EvaluationError(f"evaluate: expected a matcalc expression, got {type(expr).__name__}")
+    if not isinstance(values, dict):
+        raise EvaluationError("evaluate: values must be a dict from variables (or names) to arrays")
+    symbols = symbols_of([expr])
+    arguments, sizes = prepare_arguments(symbols, values)
+    result = call_checked(compiled(symbols, [expr]), arguments, sizes)
+    return float(result[0, 0]) if expr.is_scalar else result
+

@@ -1,0 +1,298 @@
+"""Bilinear operations: one adjoint per argument, each linear in the incoming adjoint G."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from ..errors import ShapeError
+from ..expr import (
+    PREC_ADD,
+    PREC_ATOM,
+    PREC_HADAMARD,
+    PREC_POSTFIX,
+    PREC_PRODUCT,
+    Const,
+    Expr,
+    make,
+)
+from ..shapes import dim_product, same_dim, shape_str
+from .linear import Add, Transpose
+
+
+def _product(factors: list) -> Expr:
+    return factors[0] if len(factors) == 1 else make(MatMul, tuple(factors))
+
+
+class MatMul(Expr):
+    """A chain of matrix products A₁A₂⋯Aₖ."""
+
+    __slots__ = ()
+    name = "matmul"
+    family = "bilinear"
+    why = "C:AB = CBᵀ:A = AᵀC:B — the adjoint of a factor is what stands left of it, transposed, times C, times what stands right of it, transposed"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        for left, right in zip(args, args[1:]):
+            if not same_dim(left.shape[1], right.shape[0]):
+                raise ShapeError(
+                    f"matmul: ({shape_str(left.shape)}) @ ({shape_str(right.shape)}): "
+                    f"inner dimensions {left.shape[1]} and {right.shape[0]} differ"
+                )
+        return (args[0].shape[0], args[-1].shape[1])
+
+    @property
+    def is_symmetric(self):
+        # A chain that reads the same backwards with every factor transposed, e.g. AᵀA or XᵀSX.
+        factors = self.args
+        return self.is_scalar or all(
+            _transposed(a) is b for a, b in zip(factors, reversed(factors))
+        )
+
+    def pullback(self, index, adjoint):
+        left, right = self.args[:index], self.args[index + 1 :]
+        factors = []
+        if left:
+            factors.append(make(Transpose, (_product(list(left)),)))
+        factors.append(adjoint)
+        if right:
+            factors.append(make(Transpose, (_product(list(right)),)))
+        return _product(factors)
+
+    def differential(self, dargs):
+        terms = []
+        for index, d in enumerate(dargs):
+            if d is not None:
+                terms.append(_product(list(self.args[:index]) + [d] + list(self.args[index + 1 :])))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return "(" + " @ ".join(args) + ")"
+
+    def render(self, p):
+        return p.juxtapose([p.wrap(i, PREC_PRODUCT + 1) for i in range(len(self.args))]), PREC_PRODUCT
+
+
+def _transposed(expr: Expr) -> Expr:
+    if isinstance(expr, Transpose):
+        return expr.args[0]
+    if expr.is_symmetric:
+        return expr
+    return make(Transpose, (expr,))
+
+
+class Scale(Expr):
+    """s·X: a scalar (1×1) expression s times X of any shape."""
+
+    __slots__ = ()
+    name = "scale"
+    family = "bilinear"
+    why = "C:(sX) = s(C:X) — a scalar factor passes through; the scalar itself receives C:X"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        if args[0].shape != (1, 1):
+            raise ShapeError(f"scale: the factor must be a scalar, got {shape_str(args[0].shape)}")
+        return args[1].shape
+
+    @property
+    def is_symmetric(self):
+        return self.args[1].is_symmetric
+
+    def pullback(self, index, adjoint):
+        coefficient, body = self.args
+        if index == 1:
+            return make(Scale, (coefficient, adjoint))
+        if body.shape == (1, 1):
+            return make(Scale, (adjoint, body))
+        return make(Frob, (adjoint, body))
+
+    def differential(self, dargs):
+        coefficient, body = self.args
+        terms = []
+        if dargs[0] is not None:
+            terms.append(make(Scale, (dargs[0], body)))
+        if dargs[1] is not None:
+            terms.append(make(Scale, (coefficient, dargs[1])))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
+    def render(self, p):
+        coefficient, body = self.args
+        if isinstance(coefficient, Const) and not isinstance(coefficient.value, sympy.Expr):
+            return p.numeric_scale(coefficient.value, 1)
+        from .nonlinear import Power
+
+        if isinstance(coefficient, Power) and isinstance(coefficient.exponent, (int, Fraction)) and coefficient.exponent < 0:
+            return p.divided(1, coefficient)
+        coefficient_prec = PREC_ATOM if isinstance(coefficient, MatMul) else PREC_PRODUCT
+        return p.juxtapose([p.wrap(0, coefficient_prec), p.wrap(1, PREC_PRODUCT)]), PREC_PRODUCT
+
+
+class Hadamard(Expr):
+    """A ⊙ B: the elementwise product of two matrices of one shape."""
+
+    __slots__ = ()
+    name = "hadamard"
+    family = "bilinear"
+    why = "C:(A ⊙ B) = (C ⊙ B):A — an elementwise factor multiplies the adjoint elementwise"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        a, b = args
+        if not (same_dim(a.shape[0], b.shape[0]) and same_dim(a.shape[1], b.shape[1])):
+            raise ShapeError(
+                f"hadamard: ({shape_str(a.shape)}) * ({shape_str(b.shape)}): shapes differ "
+                "(elementwise products need equal shapes; only scalars broadcast)"
+            )
+        return a.shape
+
+    @property
+    def is_symmetric(self):
+        return all(arg.is_symmetric for arg in self.args)
+
+    def pullback(self, index, adjoint):
+        return make(Hadamard, (adjoint, self.args[1 - index]))
+
+    def differential(self, dargs):
+        a, b = self.args
+        terms = []
+        if dargs[0] is not None:
+            terms.append(make(Hadamard, (dargs[0], b)))
+        if dargs[1] is not None:
+            terms.append(make(Hadamard, (a, dargs[1])))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
+    def render(self, p):
+        parts = [p.wrap(i, PREC_POSTFIX, chain=Hadamard) for i in range(2)]
+        return p.infix(parts, " ⊙ ", " \\odot "), PREC_HADAMARD
+
+
+class Frob(Expr):
+    """A:B = tr(AᵀB), the Frobenius inner product (a scalar)."""
+
+    __slots__ = ()
+    name = "frob"
+    family = "bilinear"
+    why = "g(A:B) = gB:A = gA:B"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        a, b = args
+        if not (same_dim(a.shape[0], b.shape[0]) and same_dim(a.shape[1], b.shape[1])):
+            raise ShapeError(f"frob: ({shape_str(a.shape)}) : ({shape_str(b.shape)}): shapes differ")
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        return make(Scale, (adjoint, self.args[1 - index]))
+
+    def differential(self, dargs):
+        a, b = self.args
+        terms = []
+        if dargs[0] is not None:
+            terms.append(make(Frob, (dargs[0], b)))
+        if dargs[1] is not None:
+            terms.append(make(Frob, (a, dargs[1])))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.sum({args[0]} * {args[1]}).reshape(1, 1)"
+
+    def render(self, p):
+        parts = [p.wrap(i, PREC_PRODUCT) for i in range(2)]
+        return p.infix(parts, " : ", " : "), PREC_HADAMARD
+
+
+class Kron(Expr):
+    """A ⊗ B, the Kronecker product."""
+
+    __slots__ = ()
+    name = "kron"
+    family = "bilinear"
+    why = "C:(A ⊗ B) contracts each block of C with B (for A) or each block entry with A (for B)"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        a, b = args
+        return (dim_product(a.shape[0], b.shape[0]), dim_product(a.shape[1], b.shape[1]))
+
+    def pullback(self, index, adjoint):
+        return make(KronContract, (adjoint, self.args[1 - index]), (index,))
+
+    def differential(self, dargs):
+        a, b = self.args
+        terms = []
+        if dargs[0] is not None:
+            terms.append(make(Kron, (dargs[0], b)))
+        if dargs[1] is not None:
+            terms.append(make(Kron, (a, dargs[1])))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.kron({args[0]}, {args[1]})"
+
+    def render(self, p):
+        parts = [p.wrap(i, PREC_POSTFIX) for i in range(2)]
+        return p.infix(parts, " ⊗ ", " \\otimes "), PREC_HADAMARD
+
+
+class KronContract(Expr):
+    """The adjoint of a Kronecker factor: G contracted with the other factor F.
+
+    side 0 (the adjoint of A in A ⊗ F): result[i, j] = Σ_kl G[i·p + k, j·q + l] F[k, l].
+    side 1 (the adjoint of B in F ⊗ B): result[k, l] = Σ_ij G[i·p + k, j·q + l] F[i, j].
+    """
+
+    __slots__ = ()
+    name = "kron_contract"
+    family = "bilinear"
+    why = "C:(A ⊗ B) = C_B:A where C_B contracts each block of C with B"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        adjoint, other = args
+        (side,) = params
+        rows = sympy.simplify(sympy.sympify(adjoint.shape[0]) / other.shape[0])
+        cols = sympy.simplify(sympy.sympify(adjoint.shape[1]) / other.shape[1])
+        if not (rows.is_integer and cols.is_integer) or (rows.is_number and rows < 1):
+            raise ShapeError(
+                f"kron_contract: ({shape_str(adjoint.shape)}) does not split into blocks of "
+                f"({shape_str(other.shape)})"
+            )
+        rows = int(rows) if rows.is_Integer else rows
+        cols = int(cols) if cols.is_Integer else cols
+        return (rows, cols)
+
+    def pullback(self, index, adjoint):
+        (side,) = self.params
+        _, other = self.args
+        if index == 0:
+            pair = (adjoint, other) if side == 0 else (other, adjoint)
+            return make(Kron, pair)
+        return make(KronContract, (self.args[0], adjoint), (1 - side,))
+
+    def differential(self, dargs):
+        terms = []
+        if dargs[0] is not None:
+            terms.append(make(KronContract, (dargs[0], self.args[1]), self.params))
+        if dargs[1] is not None:
+            terms.append(make(KronContract, (self.args[0], dargs[1]), self.params))
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        rows, cols = (dim_code(d) for d in self.shape)
+        (side,) = self.params
+        return f"_kron_contract({args[0]}, {args[1]}, {side}, {rows}, {cols})"
+
+    def render(self, p):
+        side = self.params[0] + 1
+        inner = f"{p.wrap(0, PREC_ADD + 1)}, {p.wrap(1, PREC_ADD + 1)}"
+        text_name = "kron_adjoint_a" if side == 1 else "kron_adjoint_b"
+        return p.call(text_name, f"\\operatorname{{kron}}^*_{side}", inner), PREC_ATOM

@@ -1,0 +1,201 @@
+"""The public constructors: operands checked, numbers made constants, NumPy meaning kept."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from ..errors import OperandError, ShapeError
+from ..expr import Const, Expr, Ones, Zero, as_expr, const, make, number_value
+from ..shapes import same_dim, shape_str
+from . import elementwise as ew
+from .bilinear import Frob, Hadamard, Kron, MatMul, Scale
+from .linear import Add, DiagMat, DiagVec, Sum, Trace, Transpose
+from .nonlinear import Det, Inverse, LogDet, LogSumExp, Norm, Power, Softmax
+
+
+def _same_shape(a: Expr, b: Expr) -> bool:
+    return same_dim(a.shape[0], b.shape[0]) and same_dim(a.shape[1], b.shape[1])
+
+
+def _operand(value, where: str) -> Expr:
+    return as_expr(value, where)
+
+
+def matmul(a, b) -> Expr:
+    """The matrix product a @ b."""
+    a, b = _operand(a, "@"), _operand(b, "@")
+    return make(MatMul, (a, b))
+
+
+def multiply(a, b) -> Expr:
+    """a * b: scaling when either side is a scalar, else the elementwise (Hadamard) product."""
+    a, b = _operand(a, "*"), _operand(b, "*")
+    if a.is_scalar:
+        return make(Scale, (a, b))
+    if b.is_scalar:
+        return make(Scale, (b, a))
+    return make(Hadamard, (a, b))
+
+
+def divide(a, b) -> Expr:
+    """a / b: by a scalar, or elementwise."""
+    a, b = _operand(a, "/"), _operand(b, "/")
+    if isinstance(b, Const) and not isinstance(b.value, sympy.Expr):
+        if b.value == 0:
+            raise OperandError("/: division by the constant 0")
+        return make(Scale, (const(Fraction(1) / b.value if not isinstance(b.value, float) else 1.0 / b.value), a))
+    if not (a.is_scalar or b.is_scalar or _same_shape(a, b)):
+        raise ShapeError(f"divide: ({shape_str(a.shape)}) / ({shape_str(b.shape)}): shapes differ")
+    return multiply(a, power(b, -1))
+
+
+def power(x, exponent) -> Expr:
+    """x ** p entry by entry, for a constant exponent p."""
+    x = _operand(x, "**")
+    if isinstance(exponent, Const) and not isinstance(exponent.value, sympy.Expr):
+        exponent = exponent.value
+    if isinstance(exponent, Expr):
+        raise OperandError(
+            "**: the exponent must be a number; for a variable exponent write exp(p * log(x))"
+        )
+    exponent = number_value(exponent, "**")
+    if isinstance(exponent, sympy.Expr):
+        raise OperandError("**: the exponent must be a number, not a dimension")
+    return make(Power, (x,), (exponent,))
+
+
+def power_of_number(base, x) -> Expr:
+    """c ** x for a positive number c, as exp(log(c) x)."""
+    value = number_value(base, "**")
+    if isinstance(value, sympy.Expr) or value <= 0:
+        raise OperandError(f"**: a number raised to an expression needs a positive base, got {base!r}")
+    return exp(multiply(float(sympy.log(sympy.nsimplify(value)).evalf()), x))
+
+
+def _combine(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:
+    if _same_shape(a, b):
+        return a, b
+    if a.is_scalar:
+        return make(Scale, (a, make(Ones, (), b.shape))), b
+    if b.is_scalar:
+        return a, make(Scale, (b, make(Ones, (), a.shape)))
+    raise ShapeError(f"{where}: ({shape_str(a.shape)}) {symbol} ({shape_str(b.shape)}): shapes differ")
+
+
+def add(a, b) -> Expr:
+    """a + b; a scalar added to a matrix is added to every entry."""
+    a, b = _combine(_operand(a, "+"), _operand(b, "+"), "+", "add")
+    return make(Add, (a, b))
+
+
+def subtract(a, b) -> Expr:
+    """a − b; a scalar is subtracted from (or from) every entry."""
+    a, b = _combine(_operand(a, "-"), _operand(b, "-"), "-", "subtract")
+    return make(Add, (a, negate(b)))
+
+
+def negate(x) -> Expr:
+    return make(Scale, (const(-1), _operand(x, "-")))
+
+
+def transpose(x) -> Expr:
+    """xᵀ."""
+    return make(Transpose, (_operand(x, "transpose"),))
+
+
+def trace(x) -> Expr:
+    """tr(X) of a square matrix."""
+    return make(Trace, (_operand(x, "trace"),))
+
+
+def sum(x) -> Expr:  # noqa: A001 - the public name users expect: mc.sum
+    """The sum of all entries."""
+    return make(Sum, (_operand(x, "sum"),))
+
+
+def det(x) -> Expr:
+    """det(X) of a square matrix."""
+    return make(Det, (_operand(x, "det"),))
+
+
+def logdet(x) -> Expr:
+    """log |det X| of a square matrix."""
+    return make(LogDet, (_operand(x, "logdet"),))
+
+
+def inv(x) -> Expr:
+    """X⁻¹ of a square matrix."""
+    return make(Inverse, (_operand(x, "inv"),))
+
+
+def norm(x) -> Expr:
+    """‖x‖: the 2-norm of a vector, the Frobenius norm of a matrix."""
+    return make(Norm, (_operand(x, "norm"),))
+
+
+def diag(x) -> Expr:
+    """diag(v) → the diagonal matrix of a vector; diag(X) → the diagonal of a square matrix."""
+    x = _operand(x, "diag")
+    if x.is_vector or x.is_scalar:
+        return make(DiagMat, (x,))
+    return make(DiagVec, (x,))
+
+
+def dot(a, b) -> Expr:
+    """aᵀb for two vectors of one length."""
+    a, b = _operand(a, "dot"), _operand(b, "dot")
+    if a.shape[1] != 1 or b.shape[1] != 1:
+        raise ShapeError(f"dot: needs two column vectors, got ({shape_str(a.shape)}) and ({shape_str(b.shape)})")
+    if not same_dim(a.shape[0], b.shape[0]):
+        raise ShapeError(f"dot: ({shape_str(a.shape)}) · ({shape_str(b.shape)}): lengths differ")
+    return make(MatMul, (make(Transpose, (a,)), b))
+
+
+def frob(a, b) -> Expr:
+    """A:B = tr(AᵀB), the Frobenius inner product."""
+    return make(Frob, (_operand(a, "frob"), _operand(b, "frob")))
+
+
+def kron(a, b) -> Expr:
+    """A ⊗ B, the Kronecker product."""
+    return make(Kron, (_operand(a, "kron"), _operand(b, "kron")))
+
+
+def softmax(x) -> Expr:
+    """softmax of a column vector."""
+    return make(Softmax, (_operand(x, "softmax"),))
+
+
+def logsumexp(x) -> Expr:
+    """log Σ exp(xᵢ) of a column vector."""
+    return make(LogSumExp, (_operand(x, "logsumexp"),))
+
+
+def zeros_like(x: Expr) -> Expr:
+    return make(Zero, (), x.shape)
+
+
+def _elementwise(function: ew.ElementwiseFunction):
+    def builder(x) -> Expr:
+        return ew.apply(function, x)
+
+    builder.__name__ = function.name
+    builder.__qualname__ = function.name
+    builder.__doc__ = f"{function.name}(X), entry by entry."
+    return builder
+
+
+exp = _elementwise(ew.exp_f)
+log = _elementwise(ew.log_f)
+sin = _elementwise(ew.sin_f)
+cos = _elementwise(ew.cos_f)
+tan = _elementwise(ew.tan_f)
+tanh = _elementwise(ew.tanh_f)
+sigmoid = _elementwise(ew.sigmoid_f)
+relu = _elementwise(ew.relu_f)
+sqrt = _elementwise(ew.sqrt_f)
+abs = _elementwise(ew.abs_f)  # noqa: A001 - mc.abs, as in NumPy
+sign = _elementwise(ew.sign_f)
+softplus = _elementwise(ew.softplus_f)

@@ -1,0 +1,287 @@
+"""Elementwise scalar functions: one table row each (name, f, f', NumPy, printing).
+
+A function's derivative is either given in closed form over other expressions
+(tanh' = 1 − tanh², log' = x⁻¹) or, when the row gives none, a new elementwise
+function named f' whose formula sympy derives from f's.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sympy
+
+from ..errors import OperandError
+from ..expr import PREC_ATOM, Expr, make
+
+_u = sympy.Symbol("u", real=True)
+
+
+class ElementwiseFunction:
+    """A scalar function applied entry by entry."""
+
+    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived")
+
+    def __init__(
+        self,
+        name: str,
+        formula: sympy.Expr,
+        text: str,
+        latex: str,
+        numpy_template: str | None = None,
+        derivative: Callable[[Expr, Expr], Expr] | None = None,
+    ):
+        self.name = name
+        self.formula = formula  # in the variable _u
+        self.text = text
+        self.latex = latex
+        self.numpy_template = numpy_template
+        self._derivative = derivative
+        self._derived: ElementwiseFunction | None = None
+
+    def __repr__(self):
+        return f"<elementwise {self.name}>"
+
+    def derivative_of(self, x: Expr, fx: Expr) -> Expr:
+        """f'(x) as an expression, for the node fx = f(x)."""
+        if self._derivative is not None:
+            return self._derivative(x, fx)
+        from .build import zeros_like
+
+        derived = self.derived_function()
+        if derived.formula == 0:
+            return zeros_like(x)
+        return make(Elementwise, (x,), (derived,))
+
+    def derived_function(self) -> "ElementwiseFunction":
+        if self._derived is None:
+            formula = sympy.simplify(sympy.diff(self.formula, _u))
+            self._derived = ElementwiseFunction(
+                self.name + "'", formula, self.text + "'", _prime_latex(self.latex)
+            )
+        return self._derived
+
+    @property
+    def identifier(self) -> str:
+        """A Python name for the generated helper: sigmoid'' → _fn_sigmoid_prime_prime."""
+        return "_fn_" + self.name.replace("'", "_prime")
+
+    def code(self, arg: str) -> str:
+        if self.numpy_template:
+            return self.numpy_template.format(x=arg)
+        return f"{self.identifier}({arg})"
+
+    def helper_source(self) -> str | None:
+        """The definition generated code needs for a function without a NumPy template."""
+        if self.numpy_template:
+            return None
+        from sympy.printing.numpy import NumPyPrinter
+
+        body = NumPyPrinter({"fully_qualified_modules": True}).doprint(self.formula.subs(_u, sympy.Symbol("u")))
+        if self.formula.is_number:
+            body = f"numpy.full(numpy.shape(u), {body})"
+        return f"def {self.identifier}(u):\n    return {body}\n"
+
+
+def _prime_latex(latex: str) -> str:
+    return latex + "'" if not latex.endswith("'") else latex + "'"
+
+
+class Elementwise(Expr):
+    """f(X) applied entry by entry."""
+
+    __slots__ = ()
+    name = "elementwise"
+    family = "nonlinear"
+    why = "d f(X) = f'(X) ⊙ dX, so C:f'(X) ⊙ dX = (C ⊙ f'(X)):dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return args[0].shape
+
+    @property
+    def function(self) -> ElementwiseFunction:
+        return self.params[0]
+
+    @property
+    def is_symmetric(self):
+        return self.args[0].is_symmetric
+
+    def local_derivative(self) -> Expr:
+        return self.function.derivative_of(self.args[0], self)
+
+    def pullback(self, index, adjoint):
+        from .build import multiply
+
+        return multiply(adjoint, self.local_derivative())
+
+    def differential(self, dargs):
+        from .build import multiply
+
+        return multiply(self.local_derivative(), dargs[0])
+
+    def numpy_code(self, args, dim_code):
+        return self.function.code(args[0])
+
+    def render(self, p):
+        f = self.function
+        return p.call(f.text, f.latex, p.wrap(0, 0)), PREC_ATOM
+
+
+FUNCTIONS: dict[str, ElementwiseFunction] = {}
+
+
+def _register(function: ElementwiseFunction) -> ElementwiseFunction:
+    FUNCTIONS[function.name] = function
+    return function
+
+
+def apply(function: ElementwiseFunction, x) -> Expr:
+    from ..expr import as_expr
+
+    return make(Elementwise, (as_expr(x, function.name),), (function,))
+
+
+def _closed(builder):
+    """A derivative rule written with the public constructors, imported when first used."""
+
+    def derivative(x, fx):
+        from . import build
+
+        return builder(build, x, fx)
+
+    return derivative
+
+
+def _sigmoid_prime() -> ElementwiseFunction:
+    sig = 1 / (1 + sympy.exp(-_u))
+    return ElementwiseFunction(
+        "sigmoid'",
+        sympy.simplify(sympy.diff(sig, _u)),
+        "σ'",
+        "\\sigma'",
+        numpy_template="_sigmoid_prime({x})",
+    )
+
+
+_SIGMOID_PRIME = _sigmoid_prime()
+_RELU_PRIME = ElementwiseFunction(
+    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0)"
+)
+_RELU_PRIME._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
+_SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x})")
+_SIGN._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
+
+exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x})", derivative=lambda x, fx: fx))
+log_f = _register(
+    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x})", _closed(lambda b, x, fx: b.power(x, -1)))
+)
+sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x})", _closed(lambda b, x, fx: b.cos(x))))
+cos_f = _register(
+    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x})", _closed(lambda b, x, fx: b.negate(b.sin(x))))
+)
+tan_f = _register(
+    ElementwiseFunction(
+        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x})", _closed(lambda b, x, fx: b.add(1, b.power(fx, 2)))
+    )
+)
+tanh_f = _register(
+    ElementwiseFunction(
+        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x})", _closed(lambda b, x, fx: b.subtract(1, b.power(fx, 2)))
+    )
+)
+sigmoid_f = _register(
+    ElementwiseFunction(
+        "sigmoid",
+        1 / (1 + sympy.exp(-_u)),
+        "σ",
+        "\\sigma",
+        "_sigmoid({x})",
+        derivative=lambda x, fx: make(Elementwise, (x,), (_SIGMOID_PRIME,)),
+    )
+)
+relu_f = _register(
+    ElementwiseFunction(
+        "relu",
+        sympy.Max(0, _u),
+        "relu",
+        "\\operatorname{relu}",
+        "np.maximum({x}, 0.0)",
+        derivative=lambda x, fx: make(Elementwise, (x,), (_RELU_PRIME,)),
+    )
+)
+sqrt_f = _register(
+    ElementwiseFunction(
+        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x})", _closed(lambda b, x, fx: b.multiply(0.5, b.power(fx, -1)))
+    )
+)
+abs_f = _register(
+    ElementwiseFunction(
+        "abs", sympy.Abs(_u), "abs", "\\operatorname{abs}", "np.abs({x})",
+        derivative=lambda x, fx: make(Elementwise, (x,), (_SIGN,)),
+    )
+)
+sign_f = _register(_SIGN)
+softplus_f = _register(
+    ElementwiseFunction(
+        "softplus",
+        sympy.log(1 + sympy.exp(_u)),
+        "softplus",
+        "\\operatorname{softplus}",
+        "np.logaddexp(0.0, {x})",
+        derivative=lambda x, fx: make(Elementwise, (x,), (FUNCTIONS["sigmoid"],)),
+    )
+)
+
+_USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}
+
+
+def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
+    """A user-defined elementwise function from a one-variable ``sympy.Lambda``.
+
+    Its derivative comes from sympy.
+
+    >>> import sympy
+    >>> u = sympy.Symbol("u")
+    >>> cube = elementwise("cube", sympy.Lambda(u, u**3))
+    >>> from matcalc.expr import vector
+    >>> str(cube(vector("x", 3)))
+    'cube(x)'
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise OperandError(f"elementwise: the name must be an identifier, got {name!r}")
+    if name in FUNCTIONS:
+        raise OperandError(f"elementwise: {name!r} is a built-in function; choose another name")
+    if not isinstance(function, sympy.Lambda) or len(function.variables) != 1:
+        raise OperandError("elementwise: give a sympy.Lambda of exactly one variable, e.g. Lambda(u, u**3)")
+    formula = function.expr.subs(function.variables[0], _u)
+    unknown = formula.atoms(sympy.core.function.AppliedUndef)
+    if unknown:
+        raise OperandError(f"elementwise {name!r}: the formula uses undefined functions {sorted(map(str, unknown))}")
+    extra = formula.free_symbols - {_u}
+    if extra:
+        raise OperandError(f"elementwise {name!r}: the formula has free symbols {sorted(map(str, extra))}")
+    existing = _USER_FUNCTIONS.get(name)
+    if existing is not None:
+        if sympy.simplify(existing.formula - formula) != 0:
+            raise OperandError(f"elementwise: {name!r} is already defined with another formula")
+        fn = existing
+    else:
+        fn = ElementwiseFunction(name, formula, name, f"\\operatorname{{{name}}}")
+        _USER_FUNCTIONS[name] = fn
+
+    def builder(x):
+        return apply(fn, x)
+
+    builder.__name__ = name
+    builder.__doc__ = f"The elementwise function {name}(u) = {formula.subs(_u, sympy.Symbol('u'))}."
+    return builder
+
+
+def function_named(name: str) -> ElementwiseFunction | None:
+    return FUNCTIONS.get(name) or _USER_FUNCTIONS.get(name)
+
+
+def sympy_function(fn: ElementwiseFunction) -> sympy.Lambda:
+    return sympy.Lambda(_u, fn.formula)
+

@@ -1,0 +1,203 @@
+"""Linear operations: each needs only its adjoint (the transpose of the linear map)."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..expr import PREC_ADD, PREC_ATOM, PREC_POSTFIX, Expr, Identity, Ones, make
+from ..shapes import is_scalar_shape, same_dim, shape_str
+
+
+class Add(Expr):
+    """A sum of two or more terms of one shape."""
+
+    __slots__ = ()
+    name = "add"
+    family = "linear"
+    why = "C:(A + B) = C:A + C:B — each term receives the whole adjoint"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        first = args[0].shape
+        for term in args[1:]:
+            if not (same_dim(term.shape[0], first[0]) and same_dim(term.shape[1], first[1])):
+                raise ShapeError(
+                    f"add: ({shape_str(first)}) + ({shape_str(term.shape)}): shapes differ"
+                )
+        return first
+
+    @property
+    def is_symmetric(self):
+        return all(term.is_symmetric for term in self.args)
+
+    def pullback(self, index, adjoint):
+        return adjoint
+
+    def differential(self, dargs):
+        present = [d for d in dargs if d is not None]
+        return present[0] if len(present) == 1 else make(Add, tuple(present))
+
+    def numpy_code(self, args, dim_code):
+        return "(" + " + ".join(args) + ")"
+
+    def render(self, p):
+        pieces = []
+        for index in range(len(self.args)):
+            negative, body = p.term(index)
+            if not pieces:
+                pieces.append(p.minus_prefix() + body if negative else body)
+            else:
+                pieces.append((" − " if not p.latex else " - ") + body if negative else " + " + body)
+        return "".join(pieces), PREC_ADD
+
+
+class Transpose(Expr):
+    __slots__ = ()
+    name = "transpose"
+    family = "linear"
+    why = "C:Aᵀ = Cᵀ:A — the adjoint of a transpose is the transposed adjoint"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        rows, cols = args[0].shape
+        return (cols, rows)
+
+    @property
+    def is_symmetric(self):
+        return self.args[0].is_symmetric
+
+    def pullback(self, index, adjoint):
+        return make(Transpose, (adjoint,))
+
+    def differential(self, dargs):
+        return make(Transpose, (dargs[0],))
+
+    def numpy_code(self, args, dim_code):
+        return f"{args[0]}.T"
+
+    def render(self, p):
+        from .nonlinear import Inverse
+
+        inner = self.args[0]
+        if isinstance(inner, Inverse):
+            return p.postfix(p.wrap_node(inner.args[0], PREC_ATOM), "⁻ᵀ", "^{-\\top}"), PREC_POSTFIX
+        return p.postfix(p.wrap(0, PREC_ATOM), "ᵀ", "^\\top"), PREC_POSTFIX
+
+
+class Trace(Expr):
+    __slots__ = ()
+    name = "trace"
+    family = "linear"
+    why = "tr(A) = I:A"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        rows, cols = args[0].shape
+        if not same_dim(rows, cols):
+            raise ShapeError(f"trace: needs a square matrix, got {shape_str(args[0].shape)}")
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        from .bilinear import Scale
+
+        return make(Scale, (adjoint, make(Identity, (), (self.args[0].shape[0],))))
+
+    def differential(self, dargs):
+        return make(Trace, (dargs[0],))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.trace({args[0]}).reshape(1, 1)"
+
+    def render(self, p):
+        return p.call("tr", "\\operatorname{tr}", p.wrap(0, 0)), PREC_ATOM
+
+
+class Sum(Expr):
+    """The sum of all entries: 𝟏ᵀX𝟏."""
+
+    __slots__ = ()
+    name = "sum"
+    family = "linear"
+    why = "sum(A) = 𝟏:A"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        from .bilinear import Scale
+
+        rows, cols = self.args[0].shape
+        return make(Scale, (adjoint, make(Ones, (), (rows, cols))))
+
+    def differential(self, dargs):
+        return make(Sum, (dargs[0],))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.sum({args[0]}).reshape(1, 1)"
+
+    def render(self, p):
+        return p.call("sum", "\\operatorname{sum}", p.wrap(0, 0)), PREC_ATOM
+
+
+class DiagMat(Expr):
+    """diag(v): the square matrix with the vector v on its diagonal."""
+
+    __slots__ = ()
+    name = "diag"
+    family = "linear"
+    why = "C:diag(v) = diag(C):v"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        rows, cols = args[0].shape
+        if cols != 1:
+            raise ShapeError(f"diag: needs a column vector, got {shape_str(args[0].shape)}")
+        return (rows, rows)
+
+    @property
+    def is_symmetric(self):
+        return True
+
+    def pullback(self, index, adjoint):
+        return make(DiagVec, (adjoint,))
+
+    def differential(self, dargs):
+        return make(DiagMat, (dargs[0],))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.diagflat({args[0]})"
+
+    def render(self, p):
+        return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM
+
+
+class DiagVec(Expr):
+    """diag(X): the diagonal of a square matrix as a column vector."""
+
+    __slots__ = ()
+    name = "diag"
+    family = "linear"
+    why = "c:diag(X) = diag(c):X"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        rows, cols = args[0].shape
+        if not same_dim(rows, cols):
+            raise ShapeError(f"diag: needs a square matrix or a vector, got {shape_str(args[0].shape)}")
+        return (rows, 1)
+
+    def pullback(self, index, adjoint):
+        return make(DiagMat, (adjoint,))
+
+    def differential(self, dargs):
+        return make(DiagVec, (dargs[0],))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.diagonal({args[0]}).reshape(-1, 1)"
+
+    def render(self, p):
+        return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM
+
+
+def is_scalar(expr: Expr) -> bool:
+    return is_scalar_shape(expr.shape)

@@ -1,0 +1,245 @@
+"""Nonlinear operations: each states its local derivative as a Frobenius rule."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..errors import ShapeError
+from ..expr import PREC_ATOM, PREC_POSTFIX, Const, Expr, make
+from ..shapes import same_dim, shape_str
+from .bilinear import Frob, Hadamard, MatMul, Scale
+from .linear import Add, Trace, Transpose
+
+
+def _neg(expr: Expr) -> Expr:
+    return make(Scale, (make(Const, (), (-1,)), expr))
+
+
+def _require_square(name: str, x: Expr) -> None:
+    if not same_dim(x.shape[0], x.shape[1]):
+        raise ShapeError(f"{name}: needs a square matrix, got {shape_str(x.shape)}")
+
+
+def _require_vector(name: str, x: Expr) -> None:
+    if x.shape[1] != 1:
+        raise ShapeError(f"{name}: needs a column vector, got {shape_str(x.shape)}")
+
+
+class Power(Expr):
+    """X^p entry by entry, for a constant exponent p (NumPy's ``**``)."""
+
+    __slots__ = ()
+    name = "power"
+    family = "nonlinear"
+    why = "d(X^p) = pX^(p−1) ⊙ dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return args[0].shape
+
+    @property
+    def exponent(self):
+        return self.params[0]
+
+    @property
+    def is_symmetric(self):
+        return self.args[0].is_symmetric
+
+    def local_derivative(self) -> Expr:
+        from .build import multiply, power
+
+        return multiply(self.exponent, power(self.args[0], self.exponent - 1))
+
+    def pullback(self, index, adjoint):
+        from .build import multiply
+
+        return multiply(adjoint, self.local_derivative())
+
+    def differential(self, dargs):
+        from .build import multiply
+
+        return multiply(self.local_derivative(), dargs[0])
+
+    def numpy_code(self, args, dim_code):
+        p = self.exponent
+        if p == -1:
+            return f"(1.0 / {args[0]})"
+        if p == 2:
+            return f"({args[0]} * {args[0]})"
+        if isinstance(p, Fraction):
+            p = f"({p.numerator}/{p.denominator})"
+        return f"({args[0]} ** {p})"
+
+    def render(self, p):
+        elementwise_matrix = not (self.args[0].is_scalar or self.args[0].is_vector)
+        return p.power(p.wrap(0, PREC_ATOM), self.exponent, elementwise_matrix), PREC_POSTFIX
+
+
+class Inverse(Expr):
+    __slots__ = ()
+    name = "inv"
+    family = "nonlinear"
+    why = "dX⁻¹ = −X⁻¹ dX X⁻¹, so C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        _require_square("inv", args[0])
+        return args[0].shape
+
+    @property
+    def is_symmetric(self):
+        return self.args[0].is_symmetric
+
+    def pullback(self, index, adjoint):
+        inverse_t = make(Transpose, (self,))
+        return _neg(make(MatMul, (inverse_t, adjoint, inverse_t)))
+
+    def differential(self, dargs):
+        return _neg(make(MatMul, (self, dargs[0], self)))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.linalg.inv({args[0]})"
+
+    def render(self, p):
+        return p.postfix(p.wrap(0, PREC_ATOM), "⁻¹", "^{-1}"), PREC_POSTFIX
+
+
+class Det(Expr):
+    __slots__ = ()
+    name = "det"
+    family = "nonlinear"
+    why = "d det X = det(X) X⁻ᵀ:dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        _require_square("det", args[0])
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        inverse_t = make(Transpose, (make(Inverse, (self.args[0],)),))
+        return make(Scale, (make(Scale, (adjoint, self)), inverse_t))
+
+    def differential(self, dargs):
+        x = self.args[0]
+        return make(Scale, (self, make(Trace, (make(MatMul, (make(Inverse, (x,)), dargs[0])),))))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.linalg.det({args[0]}).reshape(1, 1)"
+
+    def render(self, p):
+        return p.call("det", "\\det", p.wrap(0, 0)), PREC_ATOM
+
+
+class LogDet(Expr):
+    """log |det X|."""
+
+    __slots__ = ()
+    name = "logdet"
+    family = "nonlinear"
+    why = "d log det X = X⁻ᵀ:dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        _require_square("logdet", args[0])
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        inverse_t = make(Transpose, (make(Inverse, (self.args[0],)),))
+        return make(Scale, (adjoint, inverse_t))
+
+    def differential(self, dargs):
+        return make(Trace, (make(MatMul, (make(Inverse, (self.args[0],)), dargs[0])),))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.linalg.slogdet({args[0]})[1].reshape(1, 1)"
+
+    def render(self, p):
+        return p.call("log det", "\\log\\det", p.wrap(0, 0)), PREC_ATOM
+
+
+class Norm(Expr):
+    """‖X‖: the 2-norm of a vector, the Frobenius norm of a matrix."""
+
+    __slots__ = ()
+    name = "norm"
+    family = "nonlinear"
+    why = "d‖X‖ = (X/‖X‖):dX"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        from .build import power
+
+        return make(Scale, (make(Scale, (adjoint, power(self, -1))), self.args[0]))
+
+    def differential(self, dargs):
+        from .build import power
+
+        return make(Scale, (power(self, -1), make(Frob, (self.args[0], dargs[0]))))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.sqrt(np.sum({args[0]} * {args[0]})).reshape(1, 1)"
+
+    def render(self, p):
+        x = self.args[0]
+        frobenius = not (x.is_vector or x.is_scalar)
+        return p.norm(p.wrap(0, 0), frobenius), PREC_ATOM
+
+
+class Softmax(Expr):
+    """softmax(x) = exp(x) / 𝟏ᵀexp(x) of a column vector."""
+
+    __slots__ = ()
+    name = "softmax"
+    family = "nonlinear"
+    why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        _require_vector("softmax", args[0])
+        return args[0].shape
+
+    def pullback(self, index, adjoint):
+        s = self
+        weighted = make(MatMul, (make(Transpose, (s,)), adjoint))
+        return make(Add, (make(Hadamard, (s, adjoint)), _neg(make(Scale, (weighted, s)))))
+
+    def differential(self, dargs):
+        s, dx = self, dargs[0]
+        weighted = make(MatMul, (make(Transpose, (s,)), dx))
+        return make(Add, (make(Hadamard, (s, dx)), _neg(make(Scale, (weighted, s)))))
+
+    def numpy_code(self, args, dim_code):
+        return f"_softmax({args[0]})"
+
+    def render(self, p):
+        return p.call("softmax", "\\operatorname{softmax}", p.wrap(0, 0)), PREC_ATOM
+
+
+class LogSumExp(Expr):
+    """log 𝟏ᵀexp(x) of a column vector."""
+
+    __slots__ = ()
+    name = "logsumexp"
+    family = "nonlinear"
+    why = "d logsumexp(x) = softmax(x):dx"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        _require_vector("logsumexp", args[0])
+        return (1, 1)
+
+    def pullback(self, index, adjoint):
+        return make(Scale, (adjoint, make(Softmax, (self.args[0],))))
+
+    def differential(self, dargs):
+        return make(MatMul, (make(Transpose, (make(Softmax, (self.args[0],)),)), dargs[0]))
+
+    def numpy_code(self, args, dim_code):
+        return f"_logsumexp({args[0]})"
+
+    def render(self, p):
+        return p.call("logsumexp", "\\operatorname{logsumexp}", p.wrap(0, 0)), PREC_ATOM
+

@@ -1,0 +1,90 @@
+"""Dimensions (Python ints or positive-integer sympy Symbols) and shape arithmetic."""
+
+from __future__ import annotations
+
+import math
+from typing import Union
+
+import sympy
+
+from .errors import OperandError, ShapeError
+
+Dim = Union[int, sympy.Expr]
+Shape = tuple  # (rows, cols); every matcalc expression is two-dimensional
+
+
+def dims(names: str) -> tuple[sympy.Symbol, ...]:
+    """Symbolic dimensions, positive integers, from a space- or comma-separated string.
+
+    >>> n, m = dims("n m")
+    >>> n.is_positive and n.is_integer
+    True
+    """
+    parts = names.replace(",", " ").split()
+    if not parts:
+        raise OperandError("dims: give at least one name, e.g. dims('n m')")
+    for part in parts:
+        if not part.isidentifier():
+            raise OperandError(f"dims: {part!r} is not a valid dimension name")
+    return tuple(sympy.Symbol(part, integer=True, positive=True) for part in parts)
+
+
+def as_dim(value, where: str) -> Dim:
+    """A dimension from an int or a sympy expression, checked to be a positive size."""
+    if isinstance(value, bool):
+        raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")
+    if isinstance(value, int):
+        if value < 1:
+            raise ShapeError(f"{where}: dimension {value} is not a positive integer")
+        return value
+    if isinstance(value, sympy.Integer):
+        return as_dim(int(value), where)
+    if isinstance(value, sympy.Expr) and value.free_symbols and value.is_positive is not False:
+        return value
+    raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")
+
+
+def dim_product(a: Dim, b: Dim) -> Dim:
+    product = sympy.Mul(a, b) if isinstance(a, sympy.Expr) or isinstance(b, sympy.Expr) else a * b
+    return int(product) if isinstance(product, sympy.Integer) else product
+
+
+def same_dim(a: Dim, b: Dim) -> bool:
+    return a == b or sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
+
+
+def dim_str(d: Dim) -> str:
+    return str(d).replace("*", "·")
+
+
+def shape_str(shape: Shape) -> str:
+    return f"{dim_str(shape[0])}×{dim_str(shape[1])}"
+
+
+def is_scalar_shape(shape: Shape) -> bool:
+    return shape[0] == 1 and shape[1] == 1
+
+
+def is_column_shape(shape: Shape) -> bool:
+    return shape[1] == 1
+
+
+def resolve_dim(d: Dim, sizes: dict) -> int:
+    """The integer value of a dimension, given sizes keyed by sympy Symbol."""
+    if isinstance(d, int):
+        return d
+    value = d.subs(sizes)
+    if not value.is_Integer:
+        missing = ", ".join(sorted(str(s) for s in value.free_symbols))
+        raise ShapeError(f"no size given for dimension {missing}")
+    return int(value)
+
+
+def check_sizes(sizes: dict) -> None:
+    for sym, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)) or int(value) < 1:
+            raise ShapeError(f"size of dimension {sym} must be a positive integer, got {value!r}")
+
+
+def is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

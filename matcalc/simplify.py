@@ -1,0 +1,744 @@
+"""Named rewrite rules and the engine that applies them until none fires.
+
+A rule is a small function ``rule(expr) -> Expr | None`` registered for one operation
+type.  The engine walks the DAG bottom-up once, without recursion, memoising every node,
+so shared subexpressions are simplified once and deep expressions cannot overflow the
+stack.  Each rule that fires can be recorded (its name, the expression before and after):
+derivations show them as steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from .expr import Const, Expr, Identity, Let, Ones, Zero, make
+from .ops import (
+    Add, DiagMat, DiagVec, Elementwise, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Sum,
+    Trace, Transpose,
+)
+from .ops.elementwise import sqrt_f
+from .shapes import dim_product
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    op: type
+    apply: Callable[[Expr], "Expr | None"]
+    summary: str
+
+
+RULES: dict[type, list[Rule]] = {}
+
+
+def rule(op: type, summary: str):
+    """Register ``fn`` as a rewrite rule for nodes of type ``op``; its name is the function's."""
+
+    def register(fn):
+        RULES.setdefault(op, []).append(Rule(fn.__name__, op, fn, summary))
+        return fn
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    return [r for rules in RULES.values() for r in rules]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One rule firing: ``before`` became ``after``."""
+
+    rule: str
+    before: Expr
+    after: Expr
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def is_number(node: Expr) -> bool:
+    return isinstance(node, Const) and isinstance(node.value, (int, float, Fraction))
+
+
+def number(value) -> Expr:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)
+    if isinstance(value, Fraction) and value.denominator == 1:
+        value = int(value)
+    return make(Const, (), (value,))
+
+
+def split_number(node: Expr) -> tuple:
+    """A term as (numeric coefficient, the rest): 3·(−X) → (−3, X)."""
+    coefficient = 1
+    while isinstance(node, Scale) and is_number(node.args[0]):
+        coefficient *= node.args[0].value
+        node = node.args[1]
+    if is_number(node):
+        return coefficient * node.value, None
+    return coefficient, node
+
+
+def scaled(coefficient, core: Expr | None, shape) -> Expr:
+    if core is None:
+        return number(coefficient)
+    if coefficient == 0:
+        return make(Zero, (), shape)
+    if coefficient == 1:
+        return core
+    return make(Scale, (number(coefficient), core))
+
+
+def product(factors: list) -> Expr:
+    return factors[0] if len(factors) == 1 else make(MatMul, tuple(factors))
+
+
+def transposed(node: Expr) -> Expr:
+    return make(Transpose, (node,))
+
+
+def total(terms: list, shape) -> Expr:
+    if not terms:
+        return make(Zero, (), shape)
+    return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+
+def zero_like(node: Expr) -> Expr:
+    return make(Zero, (), node.shape)
+
+
+# --- transposes: pushed to the leaves -------------------------------------------------------------
+
+
+@rule(Transpose, "(Xᵀ)ᵀ = X")
+def double_transpose(e):
+    inner = e.args[0]
+    return inner.args[0] if isinstance(inner, Transpose) else None
+
+
+@rule(Transpose, "Sᵀ = S for a symmetric S (a scalar, I, diag(v), a symmetric variable)")
+def transpose_of_symmetric(e):
+    return e.args[0] if e.args[0].is_symmetric else None
+
+
+@rule(Transpose, "(AB)ᵀ = BᵀAᵀ")
+def transpose_of_product(e):
+    inner = e.args[0]
+    if isinstance(inner, MatMul):
+        return product([transposed(f) for f in reversed(inner.args)])
+    return None
+
+
+@rule(Transpose, "(A + B)ᵀ = Aᵀ + Bᵀ")
+def transpose_of_sum(e):
+    inner = e.args[0]
+    return make(Add, tuple(transposed(t) for t in inner.args)) if isinstance(inner, Add) else None
+
+
+@rule(Transpose, "(sX)ᵀ = sXᵀ")
+def transpose_of_scale(e):
+    inner = e.args[0]
+    return make(Scale, (inner.args[0], transposed(inner.args[1]))) if isinstance(inner, Scale) else None
+
+
+@rule(Transpose, "(A ⊙ B)ᵀ = Aᵀ ⊙ Bᵀ")
+def transpose_of_hadamard(e):
+    inner = e.args[0]
+    if isinstance(inner, Hadamard):
+        return make(Hadamard, tuple(transposed(a) for a in inner.args))
+    return None
+
+
+@rule(Transpose, "𝟏ᵀ and 0ᵀ are 𝟏 and 0 of the transposed shape")
+def transpose_of_constant(e):
+    inner = e.args[0]
+    if isinstance(inner, (Ones, Zero)):
+        return make(type(inner), (), (inner.shape[1], inner.shape[0]))
+    return None
+
+
+# --- products ------------------------------------------------------------------------------------
+
+
+@rule(MatMul, "A(BC) = (AB)C = ABC: a product is one chain")
+def flatten_product(e):
+    if not any(isinstance(f, MatMul) for f in e.args):
+        return None
+    factors = []
+    for f in e.args:
+        factors.extend(f.args if isinstance(f, MatMul) else (f,))
+    return make(MatMul, tuple(factors))
+
+
+@rule(MatMul, "AI = IA = A")
+def product_with_identity(e):
+    kept = [f for f in e.args if not isinstance(f, Identity)]
+    if len(kept) == len(e.args):
+        return None
+    return product(kept) if kept else e.args[0]
+
+
+@rule(MatMul, "A0 = 0")
+def product_with_zero(e):
+    return make(Zero, (), e.shape) if any(isinstance(f, Zero) for f in e.args) else None
+
+
+@rule(MatMul, "A(sB) = s(AB), and a 1×1 factor in a chain is a scalar")
+def scalar_out_of_product(e):
+    factors = list(e.args)
+    for index, f in enumerate(factors):
+        if isinstance(f, Scale):
+            factors[index] = f.args[1]
+            return make(Scale, (f.args[0], product(factors)))
+    for index, f in enumerate(factors):
+        if f.is_scalar:
+            rest = factors[:index] + factors[index + 1 :]
+            return make(Scale, (f, product(rest)))
+    return None
+
+
+@rule(MatMul, "diag(v)u = v ⊙ u, uᵀdiag(v) = (u ⊙ v)ᵀ, diag(a)diag(b) = diag(a ⊙ b)")
+def diagonal_product(e):
+    factors = list(e.args)
+    for index, f in enumerate(factors):
+        if not isinstance(f, DiagMat):
+            continue
+        v = f.args[0]
+        after = factors[index + 1] if index + 1 < len(factors) else None
+        before = factors[index - 1] if index > 0 else None
+        if isinstance(after, DiagMat):
+            merged = make(DiagMat, (make(Hadamard, (v, after.args[0])),))
+            return product(factors[:index] + [merged] + factors[index + 2 :])
+        if after is not None and after.shape[1] == 1:
+            return product(factors[:index] + [make(Hadamard, (v, after))] + factors[index + 2 :])
+        if before is not None and before.shape[0] == 1:
+            row = transposed(make(Hadamard, (transposed(before), v)))
+            return product(factors[: index - 1] + [row] + factors[index + 1 :])
+    return None
+
+
+def _inverse_pair(a: Expr, b: Expr) -> bool:
+    if isinstance(a, Inverse) and a.args[0] is b or isinstance(b, Inverse) and b.args[0] is a:
+        return True
+    if isinstance(a, Transpose) and isinstance(b, Transpose):
+        return _inverse_pair(a.args[0], b.args[0])
+    return False
+
+
+@rule(MatMul, "X⁻¹X = XX⁻¹ = I")
+def inverse_cancellation(e):
+    factors = list(e.args)
+    for index in range(len(factors) - 1):
+        if _inverse_pair(factors[index], factors[index + 1]):
+            rest = factors[:index] + factors[index + 2 :]
+            return product(rest) if rest else make(Identity, (), (e.shape[0],))
+    return None
+
+
+@rule(MatMul, "uᵀ(u⁻¹ ⊙ v) = 𝟏ᵀv: a vector meets its own power inside an elementwise product")
+def dot_with_hadamard(e):
+    factors = list(e.args)
+    for index in range(len(factors) - 1):
+        row, column = factors[index], factors[index + 1]
+        if not (isinstance(row, Transpose) and row.args[0].is_vector and isinstance(column, Hadamard)):
+            continue
+        inside = hadamard_factors(column)
+        bases = {_base_and_exponent(f)[0] for f in inside}
+        if _base_and_exponent(row.args[0])[0] not in bases:
+            continue
+        merged, _ = _merge_powers([row.args[0]] + inside)
+        reduced = make(Sum, (hadamard_chain(merged, column.shape),))
+        return product(factors[:index] + [reduced] + factors[index + 2 :])
+    return None
+
+
+# --- scalar factors ----------------------------------------------------------------------------------
+
+
+@rule(Scale, "1X = X")
+def scale_by_one(e):
+    return e.args[1] if is_number(e.args[0]) and e.args[0].value == 1 else None
+
+
+@rule(Scale, "0X = s0 = 0")
+def scale_by_zero(e):
+    s, x = e.args
+    if isinstance(s, Zero) or isinstance(x, Zero) or (is_number(s) and s.value == 0):
+        return make(Zero, (), e.shape)
+    return None
+
+
+@rule(Scale, "constants multiply out: 2·3 = 6")
+def fold_constant_product(e):
+    s, x = e.args
+    if is_number(s) and is_number(x):
+        return number(s.value * x.value)
+    return None
+
+
+@rule(Scale, "a(bX) = (ab)X with numbers in front")
+def merge_scales(e):
+    s, x = e.args
+    if isinstance(s, Scale) and is_number(s.args[0]) and not is_number(s.args[1]):
+        return make(Scale, (s.args[0], make(Scale, (s.args[1], x))))
+    if not isinstance(x, Scale) or x.is_scalar:
+        return None
+    inner_s, inner_x = x.args
+    if is_number(s) and is_number(inner_s):
+        return make(Scale, (number(s.value * inner_s.value), inner_x))
+    if is_number(s):
+        return None
+    if is_number(inner_s):
+        return make(Scale, (inner_s, make(Scale, (s, inner_x))))
+    return make(Scale, (make(Scale, (s, inner_s)), inner_x))
+
+
+def _scalar_factors(e: Expr) -> tuple:
+    """A product of scalars as (number, [(base, exponent), ...]) in order of appearance."""
+    coefficient, powers = 1, []
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Scale) and node.is_scalar:
+            stack.append(node.args[1])
+            stack.append(node.args[0])
+        elif is_number(node):
+            coefficient *= node.value
+        elif isinstance(node, Power) and not isinstance(node.exponent, float):
+            powers.append((node.args[0], node.exponent))
+        else:
+            powers.append((node, 1))
+    return coefficient, powers
+
+
+@rule(Scale, "bᵖb^q = b^(p+q) in a product of scalars, numbers in front")
+def combine_scalar_powers(e):
+    if not e.is_scalar:
+        return None
+    coefficient, powers = _scalar_factors(e)
+    merged: dict = {}
+    for base, exponent in powers:
+        merged[base] = merged.get(base, 0) + exponent
+    factors = [
+        base if exponent == 1 else make(Power, (base,), (exponent,))
+        for base, exponent in merged.items()
+        if exponent != 0
+    ]
+    body = factors[-1] if factors else None
+    for f in reversed(factors[:-1]):
+        body = make(Scale, (f, body))
+    canonical = scaled(coefficient, body, (1, 1))
+    return None if canonical is e else canonical
+
+
+# --- sums -------------------------------------------------------------------------------------------
+
+
+@rule(Add, "(A + B) + C = A + B + C: a sum is one list of terms")
+def flatten_sum(e):
+    if not any(isinstance(t, Add) for t in e.args):
+        return None
+    terms = []
+    for t in e.args:
+        terms.extend(t.args if isinstance(t, Add) else (t,))
+    return make(Add, tuple(terms))
+
+
+@rule(Add, "A + 0 = A")
+def sum_without_zeros(e):
+    kept = [t for t in e.args if not isinstance(t, Zero)]
+    return None if len(kept) == len(e.args) else total(kept, e.shape)
+
+
+def _split_coefficient(term: Expr) -> tuple:
+    """(number, symbolic scalar factor or None, core) for one summand."""
+    coefficient, core = split_number(term)
+    if core is not None and isinstance(core, Scale) and not core.is_scalar:
+        return coefficient, core.args[0], core.args[1]
+    return coefficient, None, core
+
+
+@rule(Add, "aX + bX = (a + b)X: like terms collected")
+def collect_like_terms(e):
+    groups: dict = {}
+    for term in e.args:
+        coefficient, symbolic, core = _split_coefficient(term)
+        groups.setdefault(core, []).append((coefficient, symbolic))
+    if len(groups) == len(e.args):
+        return None
+    terms = []
+    for core, parts in groups.items():
+        if all(symbolic is None for _, symbolic in parts):
+            coefficient = sum(c for c, _ in parts)
+            if coefficient != 0:
+                terms.append(scaled(coefficient, core, e.shape))
+            continue
+        factor = total(
+            [scaled(c, symbolic if symbolic is not None else number(1), (1, 1)) for c, symbolic in parts],
+            (1, 1),
+        )
+        terms.append(make(Scale, (factor, core)) if core is not None else factor)
+    return total(terms, e.shape)
+
+
+def _replace_group(e: Expr, indices: list, combined: Expr) -> Expr:
+    """The sum with the terms at ``indices`` replaced by ``combined`` where the first stood."""
+    terms = []
+    for index, term in enumerate(e.args):
+        if index == indices[0]:
+            terms.append(combined)
+        elif index not in indices:
+            terms.append(term)
+    return total(terms, e.shape)
+
+
+def _factor_side(e: Expr, side: int):
+    """Terms sharing their first (side 0) or last (side -1) product factor, factored out."""
+    keyed: dict = {}
+    for index, term in enumerate(e.args):
+        coefficient, core = split_number(term)
+        if isinstance(core, MatMul):
+            keyed.setdefault(core.args[side], []).append(index)
+    for factor, indices in keyed.items():
+        if len(indices) < 2:
+            continue
+        inner = []
+        for index in indices:
+            coefficient, core = split_number(e.args[index])
+            rest = product(list(core.args[:-1] if side == -1 else core.args[1:]))
+            inner.append(scaled(coefficient, rest, rest.shape))
+        grouped = make(Add, tuple(inner))
+        return _replace_group(e, indices, make(MatMul, (grouped, factor) if side == -1 else (factor, grouped)))
+    return None
+
+
+@rule(Add, "sA + sB = s(A + B) for a common scalar factor s")
+def factor_common_scalar(e):
+    keyed: dict = {}
+    for index, term in enumerate(e.args):
+        coefficient, symbolic, core = _split_coefficient(term)
+        if symbolic is not None:
+            keyed.setdefault(symbolic, []).append(index)
+    for symbolic, indices in keyed.items():
+        if len(indices) < 2:
+            continue
+        inner = []
+        for index in indices:
+            coefficient, _, core = _split_coefficient(e.args[index])
+            inner.append(scaled(coefficient, core, core.shape))
+        return _replace_group(e, indices, make(Scale, (symbolic, make(Add, tuple(inner)))))
+    return None
+
+
+@rule(Add, "cA + cB = c(A + B) when every term has the number c")
+def factor_common_number(e):
+    coefficients = [split_number(t) for t in e.args]
+    first = coefficients[0][0]
+    if first in (1, -1) or any(c != first or core is None for c, core in coefficients):
+        return None
+    return make(Scale, (number(first), make(Add, tuple(core for _, core in coefficients))))
+
+
+@rule(Add, "AX + BX = (A + B)X and XA + XB = X(A + B)")
+def factor_common_factor(e):
+    right = _factor_side(e, -1)
+    return right if right is not None else _factor_side(e, 0)
+
+
+@rule(Add, "G ⊙ A + G ⊙ B = G ⊙ (A + B)")
+def factor_common_hadamard(e):
+    keyed: dict = {}
+    for index, term in enumerate(e.args):
+        if isinstance(term, Hadamard):
+            for side, arg in enumerate(term.args):
+                keyed.setdefault(arg, {}).setdefault(index, term.args[1 - side])
+    for factor, others in keyed.items():
+        if len(others) < 2:
+            continue
+        indices = sorted(others)
+        combined = make(Hadamard, (factor, make(Add, tuple(others[i] for i in indices))))
+        return _replace_group(e, indices, combined)
+    return None
+
+
+@rule(Add, "−A + B is written B − A")
+def positive_term_first(e):
+    if split_number(e.args[0])[0] >= 0:
+        return None
+    for index, term in enumerate(e.args):
+        if split_number(term)[0] > 0:
+            terms = list(e.args)
+            return make(Add, (terms[index],) + tuple(terms[:index] + terms[index + 1 :]))
+    return None
+
+
+@rule(Add, "Aᵀ + A is written A + Aᵀ")
+def order_transpose_pairs(e):
+    terms = list(e.args)
+    for index, term in enumerate(terms):
+        if isinstance(term, Transpose) and term.args[0] in terms[index + 1 :]:
+            later = terms.index(term.args[0], index + 1)
+            terms[index], terms[later] = terms[later], terms[index]
+            return make(Add, tuple(terms))
+    return None
+
+
+# --- elementwise products and powers -------------------------------------------------------------------
+
+
+@rule(Hadamard, "A ⊙ 0 = 0")
+def hadamard_with_zero(e):
+    return make(Zero, (), e.shape) if any(isinstance(a, Zero) for a in e.args) else None
+
+
+@rule(Hadamard, "A ⊙ 𝟏 = A")
+def hadamard_with_ones(e):
+    a, b = e.args
+    if isinstance(b, Ones):
+        return a
+    return b if isinstance(a, Ones) else None
+
+
+@rule(Hadamard, "(sA) ⊙ B = s(A ⊙ B)")
+def scalar_out_of_hadamard(e):
+    a, b = e.args
+    if isinstance(a, Scale):
+        return make(Scale, (a.args[0], make(Hadamard, (a.args[1], b))))
+    if isinstance(b, Scale):
+        return make(Scale, (b.args[0], make(Hadamard, (a, b.args[1]))))
+    return None
+
+
+def _base_and_exponent(node: Expr) -> tuple:
+    if isinstance(node, Power) and not isinstance(node.exponent, float):
+        return node.args[0], node.exponent
+    return node, 1
+
+
+def hadamard_factors(node: Expr) -> list:
+    """The factors of a chain of elementwise products, left to right."""
+    factors, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Hadamard):
+            stack.append(current.args[1])
+            stack.append(current.args[0])
+        else:
+            factors.append(current)
+    return factors
+
+
+def hadamard_chain(factors: list, shape) -> Expr:
+    if not factors:
+        return make(Ones, (), shape)
+    chain = factors[0]
+    for f in factors[1:]:
+        chain = make(Hadamard, (chain, f))
+    return chain
+
+
+def _merge_powers(factors: list) -> tuple[list, bool]:
+    merged: dict = {}
+    for f in factors:
+        base, exponent = _base_and_exponent(f)
+        merged[base] = merged.get(base, 0) + exponent
+    if len(merged) == len(factors):
+        return factors, False
+    return [base if p == 1 else make(Power, (base,), (p,)) for base, p in merged.items() if p != 0], True
+
+
+@rule(Hadamard, "X^a ⊙ Y ⊙ X^b = X^(a+b) ⊙ Y")
+def hadamard_powers(e):
+    factors, changed = _merge_powers(hadamard_factors(e))
+    return hadamard_chain(factors, e.shape) if changed else None
+
+
+@rule(Power, "X¹ = X, X⁰ = 𝟏")
+def trivial_power(e):
+    if e.exponent == 1:
+        return e.args[0]
+    if e.exponent == 0:
+        return make(Ones, (), e.shape)
+    return None
+
+
+@rule(Power, "(X^a)^b = X^(ab) for an integer b; √X^(2k) = X^k")
+def power_of_power(e):
+    inner, b = e.args[0], e.exponent
+    if isinstance(inner, Power) and isinstance(b, int) and not isinstance(inner.exponent, float):
+        return make(Power, (inner.args[0],), (inner.exponent * b,))
+    if isinstance(inner, Elementwise) and inner.function is sqrt_f and isinstance(b, int) and b % 2 == 0:
+        return make(Power, (inner.args[0],), (b // 2,)) if b != 2 else inner.args[0]
+    return None
+
+
+@rule(Power, "(cX)^p = c^p X^p for a number c and an integer p; numbers are raised")
+def power_of_number_factor(e):
+    inner, p = e.args[0], e.exponent
+    if not isinstance(p, int):
+        return None
+    if is_number(inner) and not (inner.value == 0 and p < 0):
+        value = Fraction(inner.value) ** p if not isinstance(inner.value, float) else inner.value**p
+        return number(value)
+    if isinstance(inner, Scale) and is_number(inner.args[0]) and not (inner.args[0].value == 0 and p < 0):
+        c = inner.args[0].value
+        value = Fraction(c) ** p if not isinstance(c, float) else c**p
+        return make(Scale, (number(value), make(Power, (inner.args[1],), (p,))))
+    return None
+
+
+# --- reductions --------------------------------------------------------------------------------------
+
+
+@rule(Trace, "tr(s) = s for a scalar; tr(I) = n; tr(Xᵀ) = tr(X)")
+def trace_of_simple(e):
+    inner = e.args[0]
+    if inner.is_scalar:
+        return inner
+    if isinstance(inner, Identity):
+        return number(inner.shape[0]) if isinstance(inner.shape[0], int) else make(Const, (), (inner.shape[0],))
+    if isinstance(inner, Transpose):
+        return make(Trace, (inner.args[0],))
+    return None
+
+
+@rule(Trace, "tr(sX) = s tr(X)")
+def trace_of_scale(e):
+    inner = e.args[0]
+    if isinstance(inner, Scale):
+        return make(Scale, (inner.args[0], make(Trace, (inner.args[1],))))
+    return None
+
+
+@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏) = rows·cols")
+def sum_of_simple(e):
+    inner = e.args[0]
+    if inner.is_scalar:
+        return inner
+    if isinstance(inner, Scale):
+        return make(Scale, (inner.args[0], make(Sum, (inner.args[1],))))
+    if isinstance(inner, Ones):
+        size = dim_product(*inner.shape)
+        return number(size) if isinstance(size, int) else make(Const, (), (size,))
+    return None
+
+
+@rule(Frob, "a:b = ab for scalars; (sA):B = s(A:B); A:0 = 0; 𝟏:A = sum(A)")
+def frob_of_simple(e):
+    a, b = e.args
+    if isinstance(a, Zero) or isinstance(b, Zero):
+        return number(0)
+    if a.is_scalar:
+        return make(Scale, (a, b))
+    if isinstance(a, Scale):
+        return make(Scale, (a.args[0], make(Frob, (a.args[1], b))))
+    if isinstance(b, Scale):
+        return make(Scale, (b.args[0], make(Frob, (a, b.args[1]))))
+    if isinstance(a, Ones):
+        return make(Sum, (b,))
+    if isinstance(b, Ones):
+        return make(Sum, (a,))
+    return None
+
+
+@rule(DiagVec, "diag(diag(v)) = v")
+def diag_of_diag(e):
+    inner = e.args[0]
+    return inner.args[0] if isinstance(inner, DiagMat) else None
+
+
+@rule(Inverse, "(X⁻¹)⁻¹ = X, I⁻¹ = I, s⁻¹ = 1/s for a scalar")
+def inverse_of_simple(e):
+    inner = e.args[0]
+    if isinstance(inner, Inverse):
+        return inner.args[0]
+    if isinstance(inner, Identity):
+        return inner
+    if inner.is_scalar:
+        return make(Power, (inner,), (-1,))
+    return None
+
+
+@rule(Kron, "A ⊗ 0 = 0")
+def kron_with_zero(e):
+    return make(Zero, (), e.shape) if any(isinstance(a, Zero) for a in e.args) else None
+
+
+# --- the engine --------------------------------------------------------------------------------------------
+
+_REWRITE_BUDGET_PER_NODE = 60
+
+
+def _first_rewrite(node: Expr, trace: list | None) -> Expr | None:
+    for r in RULES.get(type(node), ()):
+        result = r.apply(node)
+        if result is not None and result is not node:
+            if trace is not None:
+                trace.append(Rewrite(r.name, node, result))
+            return result
+    return None
+
+
+class Simplifier:
+    """Simplifies many roots with one memo, so what they share is simplified once."""
+
+    def __init__(self, record: bool = False):
+        self.memo: dict[Expr, Expr] = {}
+        self.trace: list[Rewrite] | None = [] if record else None
+
+    def __call__(self, root: Expr) -> Expr:
+        memo, alias = self.memo, {}
+        budget = _REWRITE_BUDGET_PER_NODE * 64
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            target = alias.get(node)
+            if target is not None:
+                if target in memo:
+                    memo[node] = memo[target]
+                    stack.pop()
+                else:
+                    stack.append(target)
+                continue
+            missing = [child for child in node.args if child not in memo]
+            if missing:
+                stack.extend(missing)
+                budget += _REWRITE_BUDGET_PER_NODE
+                continue
+            rebuilt = node.rebuild(tuple(memo[child] for child in node.args))
+            if rebuilt is not node:
+                alias[node] = rebuilt
+                continue
+            rewritten = _first_rewrite(node, self.trace) if budget > 0 and not isinstance(node, Let) else None
+            if rewritten is None:
+                memo[node] = node
+                stack.pop()
+            else:
+                budget -= 1
+                alias[node] = rewritten
+        return memo[root]
+
+
+def simplify(expr: Expr) -> Expr:
+    """The expression in the closed form a person would write, by the named rules above.
+
+    >>> from matcalc import matrix, vector
+    >>> A, x = matrix("A", 3, 3), vector("x", 3)
+    >>> str(simplify((x.T @ A).T + A @ x))
+    '(A + Aᵀ)x'
+    """
+    return Simplifier()(expr)
+
+
+def simplify_traced(expr: Expr) -> tuple[Expr, list[Rewrite]]:
+    """The simplified expression and the rules that fired, in order."""
+    simplifier = Simplifier(record=True)
+    return simplifier(expr), simplifier.trace
+
+
