@@ -386,8 +386,8 @@ def _check_name(name, where: str) -> str:
 def matrix(name: str, rows, cols, symmetric: bool = False) -> Symbol:
     """A matrix variable of shape rows×cols.
 
-    >>> n, m = dims("n m")
-    >>> matrix("W", n, m).shape
+    >>> n, m = mc.dims("n m")
+    >>> mc.matrix("W", n, m).shape
     (n, m)
     """
     _check_name(name, "matrix")

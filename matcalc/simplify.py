@@ -475,12 +475,13 @@ def positive_term_first(e):
     return None
 
 
-@rule(Add, "Aᵀ + A is written A + Aᵀ")
+@rule(Add, "Aᵀ + cA is written cA + Aᵀ")
 def order_transpose_pairs(e):
-    terms = list(e.args)
-    for index, term in enumerate(terms):
-        if isinstance(term, Transpose) and term.args[0] in terms[index + 1 :]:
-            later = terms.index(term.args[0], index + 1)
+    cores = [split_number(t)[1] for t in e.args]
+    for index, core in enumerate(cores):
+        if isinstance(core, Transpose) and core.args[0] in cores[index + 1 :]:
+            later = cores.index(core.args[0], index + 1)
+            terms = list(e.args)
             terms[index], terms[later] = terms[later], terms[index]
             return make(Add, tuple(terms))
     return None
@@ -706,6 +707,11 @@ class Simplifier:
                 else:
                     stack.append(target)
                 continue
+            if isinstance(node, Let):
+                # A named intermediate is the user's definition: it stays as written.
+                memo[node] = node
+                stack.pop()
+                continue
             missing = [child for child in node.args if child not in memo]
             if missing:
                 stack.extend(missing)
@@ -715,7 +721,7 @@ class Simplifier:
             if rebuilt is not node:
                 alias[node] = rebuilt
                 continue
-            rewritten = _first_rewrite(node, self.trace) if budget > 0 and not isinstance(node, Let) else None
+            rewritten = _first_rewrite(node, self.trace) if budget > 0 else None
             if rewritten is None:
                 memo[node] = node
                 stack.pop()

@@ -1,0 +1,103 @@
+"""The closed forms a person would write, as printed text, each also checked numerically."""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc as mc
+from tests.helpers import assert_gradient_correct, random_values
+
+n, m = mc.dims("n m")
+
+
+def _compact(text: str) -> str:
+    return text.replace(" ", "")
+
+
+def linear_net():
+    A, B = mc.matrix("A", n, n), mc.matrix("B", n, n)
+    x, t = mc.vector("x", n), mc.vector("t", n)
+    return mc.norm(t - A @ B @ x) ** 2 / 2, {"A": A, "B": B}
+
+
+def sigmoid_layer():
+    W, a = mc.matrix("W", n, m), mc.vector("a", m)
+    b, t = mc.vector("b", n), mc.vector("t", n)
+    z = mc.let("z", W @ a + b)
+    return mc.sum((mc.sigmoid(z) - t) ** 2) / 2, {"W": W, "a": a}
+
+
+def quadratic_form():
+    A, x = mc.matrix("A", n, n), mc.vector("x", n)
+    return x.T @ A @ x, {"x": x}
+
+
+X = mc.matrix("X", n, n)
+A2, B2 = mc.matrix("A", m, n), mc.matrix("B", n, m)
+a, b = mc.vector("a", n), mc.vector("b", n)
+
+CASES = [
+    ("½‖t − ABx‖² wrt B", *linear_net(), "B", ["−Aᵀ(t − ABx)xᵀ"]),
+    ("½‖t − ABx‖² wrt A", *linear_net(), "A", ["−(t − ABx)(Bx)ᵀ", "−(t − ABx)xᵀBᵀ"]),
+    ("xᵀAx", *quadratic_form(), "x", ["(A + Aᵀ)x"]),
+    ("log det X", mc.logdet(X), {"X": X}, "X", ["X⁻ᵀ"]),
+    ("det X", mc.det(X), {"X": X}, "X", ["det(X)X⁻ᵀ"]),
+    ("tr(AXB)", mc.trace(A2 @ X @ B2), {"X": X}, "X", ["AᵀBᵀ"]),
+    ("aᵀX⁻¹b", a.T @ mc.inv(X) @ b, {"X": X}, "X", ["−X⁻ᵀabᵀX⁻ᵀ"]),
+    ("sigmoid layer wrt W", *sigmoid_layer(), "W", ["((σ(z) − t) ⊙ σ'(z))aᵀ"]),
+    ("sigmoid layer wrt a", *sigmoid_layer(), "a", ["Wᵀ((σ(z) − t) ⊙ σ'(z))"]),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_closed_form_text(case):
+    _, loss, variables, which, accepted = case
+    gradient = mc.grad(loss, variables[which])
+    assert _compact(str(gradient)) in [_compact(t) for t in accepted]
+    values = random_values([loss], sizes={n: 3, m: 4}, seed=5)
+    assert_gradient_correct(loss, [variables[which]], values)
+
+
+def test_unsquared_frobenius_norm_of_xxtx():
+    Xr = mc.matrix("X", n, m)
+    loss = mc.norm(Xr @ Xr.T @ Xr)
+    gradient = mc.grad(loss, Xr)
+    # by hand: G = Y/‖Y‖ with Y = XXᵀX; ∇ = GXᵀX + XGᵀX + XXᵀG = 3XXᵀXXᵀX/‖XXᵀX‖
+    assert _compact(str(gradient)) == _compact("3XXᵀXXᵀX/‖XXᵀX‖_F")
+    assert_gradient_correct(loss, [Xr], random_values([loss], sizes={n: 3, m: 4}, seed=6))
+
+
+def test_seed_003_total_derivative_with_named_intermediates():
+    Xr = mc.matrix("X", n, m)
+    W = mc.let("W", Xr @ Xr.T)
+    Y = mc.let("Y", W @ Xr)
+    loss = mc.norm(Y) ** 2
+    assert _compact(str(mc.grad(loss, Xr))) == _compact("2(WY + (YXᵀ + XYᵀ)X)")
+    assert_gradient_correct(loss, [Xr], random_values([loss], sizes={n: 3, m: 4}, seed=7))
+
+
+def test_symmetric_quadratic_form():
+    S = mc.matrix("S", n, n, symmetric=True)
+    x = mc.vector("x", n)
+    assert str(mc.grad(x.T @ S @ x, x)) == "2Sx"
+    assert str(mc.grad(x.T @ S @ x, S)) == "xxᵀ"
+
+
+def test_softmax_cross_entropy():
+    W, x, t = mc.matrix("W", n, m), mc.vector("x", m), mc.vector("t", n)
+    loss = -t.T @ mc.log(mc.softmax(W @ x))
+    assert _compact(str(mc.grad(loss, W))) == _compact("(sum(t)softmax(Wx) − t)xᵀ")
+    assert_gradient_correct(loss, [W, x], random_values([loss], sizes={n: 3, m: 4}, seed=8))
+
+
+def test_logistic_regression():
+    X_, w, y = mc.matrix("X", n, m), mc.vector("w", m), mc.vector("y", n)
+    loss = mc.sum(mc.softplus(-y * (X_ @ w)))
+    assert _compact(str(mc.grad(loss, w))) == _compact("−Xᵀ(σ(−(y ⊙ (Xw))) ⊙ y)")
+    assert_gradient_correct(loss, [w], random_values([loss], sizes={n: 5, m: 3}, seed=9))
+
+
+def test_several_variables_return_a_list():
+    loss, variables = linear_net()
+    grads = mc.grad(loss, [variables["A"], variables["B"]])
+    assert isinstance(grads, list) and len(grads) == 2

@@ -1,0 +1,77 @@
+"""Text and LaTeX printing: notation, minimal parentheses, safe names."""
+
+from __future__ import annotations
+
+import matcalc as mc
+
+A, B = mc.matrix("A", 3, 3), mc.matrix("B", 3, 3)
+x, y = mc.vector("x", 3), mc.vector("y", 3)
+W1 = mc.matrix("W1", 3, 3)
+s = mc.scalar("s")
+
+
+def test_text_notation():
+    assert str(A.T @ x) == "Aᵀx"
+    assert str(mc.inv(A).T) == "A⁻ᵀ"
+    assert str(mc.inv(A)) == "A⁻¹"
+    assert str(x * y) == "x ⊙ y"
+    assert str(mc.trace(A @ B)) == "tr(AB)"
+    assert str(mc.norm(x)) == "‖x‖"
+    assert str(mc.norm(A)) == "‖A‖_F"
+    assert str(mc.sigmoid(x)) == "σ(x)"
+    assert str(x - y) == "x − y"
+    assert str(-x) == "−x"
+    assert str(x**2) == "x²"
+    assert str(A**2) == "A^∘2"
+    assert str(x / 2) == "x/2"
+    assert str(A @ (x + y)) == "A(x + y)"
+    assert str((A @ x) * y) == "(Ax) ⊙ y"
+    assert str((A @ x).T) == "(Ax)ᵀ"
+    assert str(mc.det(A) * A) == "det(A)A"
+    assert str(mc.logdet(A)) == "log det(A)"
+    assert str(mc.frob(A, B)) == "A : B"
+    assert str(mc.kron(A, B)) == "A ⊗ B"
+    assert str(mc.diag(x)) == "diag(x)"
+    assert str(mc.ones(3) - x) == "𝟏 − x"
+
+
+def test_indexed_names_print_as_subscripts():
+    assert str(W1 @ x) == "W₁x"
+    assert mc.latex(W1 @ x) == "W_{1} x"
+    assert str(mc.matrix("W_12", 2, 2)) == "W₁₂"
+
+
+def test_multi_letter_names_are_spaced():
+    h = mc.vector("hidden", 3)
+    assert str(A @ h) == "A hidden"
+    assert mc.latex(A @ h) == "A \\mathrm{hidden}"
+
+
+def test_latex_notation():
+    assert mc.latex(A.T @ x) == "{A}^\\top x"
+    assert mc.latex(x * y) == "x \\odot y"
+    assert mc.latex(mc.trace(A)) == "\\operatorname{tr}\\left(A\\right)"
+    assert mc.latex(mc.inv(A).T) == "{A}^{-\\top}"
+    assert mc.latex(x / 2) == "\\frac{x}{2}"
+    assert mc.latex(mc.norm(A)) == "\\left\\lVert A \\right\\rVert_F"
+    assert mc.latex(mc.sqrt(x)) == "\\sqrt{x}"
+    assert mc.latex(mc.matrix("alpha", 2, 2)) == "\\alpha"
+
+
+def test_hostile_names_are_escaped_in_latex():
+    evil = mc.matrix("x); import os #{}", 2, 2)
+    text = mc.latex(evil)
+    assert "\\#" in text and "\\{" in text and "\\}" in text
+    assert mc.latex(mc.vector("a\\b^c", 2)) == "\\mathrm{a\\backslash{}b\\wedge{}c}"
+
+
+def test_repr_latex_for_jupyter():
+    assert (A @ x)._repr_latex_() == "$A x$"
+    assert repr(A @ x) == "<MatMul Ax : 3×1>"
+
+
+def test_deep_expression_prints_without_recursion():
+    e = x
+    for _ in range(5000):
+        e = mc.tanh(A @ e)
+    assert str(e).startswith("tanh(Atanh(")
