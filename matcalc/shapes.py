@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Union
 
 import sympy
@@ -49,8 +50,14 @@ def dim_product(a: Dim, b: Dim) -> Dim:
     return int(product) if isinstance(product, sympy.Integer) else product
 
 
+@lru_cache(maxsize=4096)
 def same_dim(a: Dim, b: Dim) -> bool:
-    return a == b or sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
+    """Whether two dimensions are equal for every value of their symbols."""
+    if a == b:
+        return True
+    if isinstance(a, int) and isinstance(b, int):
+        return False
+    return sympy.expand(sympy.sympify(a) - sympy.sympify(b)) == 0
 
 
 def dim_str(d: Dim) -> str:
