@@ -15,7 +15,9 @@ from .errors import (
     DifferentiationError, EvaluationError, MatcalcError, OperandError, ParseError, ShapeError,
 )
 from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
+from .numeric.check import CheckResult, check
 from .numeric.evaluate import evaluate
+from .numeric.lambdify import lambdify, to_numpy_source
 from .ops import (
     abs, cos, det, diag, dot, elementwise, exp, frob, inv, kron, log, logdet, logsumexp, norm, relu,
     sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace, transpose,
@@ -29,8 +31,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
-    "ShapeError", "Symbol", "abs", "cos", "det", "diag", "dims", "dot", "elementwise", "evaluate", "exp",
-    "eye", "frob", "grad", "inv", "kron", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
+    "CheckResult", "ShapeError", "Symbol", "abs", "check", "cos", "det", "diag", "dims", "dot", "elementwise", "evaluate", "exp",
+    "eye", "frob", "grad", "inv", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
     "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
-    "tan", "tanh", "text", "trace", "transpose", "vector", "zeros",
+    "tan", "tanh", "text", "to_numpy_source", "trace", "transpose", "vector", "zeros",
 ]

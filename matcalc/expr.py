@@ -80,6 +80,14 @@ class Expr:
     def render(self, p) -> tuple[str, int]:
         raise NotImplementedError(f"{self.name} has no printing rule")
 
+    def entrywise(self, args: list, size) -> "sympy.Matrix":
+        """The value as a sympy Matrix of scalar expressions, computed entry by entry.
+
+        This is the elementwise oracle's meaning of the operation, written independently of
+        the pullback; ``size`` turns a dimension into an int.
+        """
+        raise NotImplementedError(f"{self.name} has no entrywise rule")
+
     # --- structure -----------------------------------------------------------------------
     def rebuild(self, args: tuple) -> "Expr":
         """The same operation over new arguments (the args must keep their shapes)."""
@@ -203,6 +211,9 @@ class Symbol(Expr):
     def numpy_code(self, args, dim_code):
         raise AssertionError("symbols are bound by the code generator")
 
+    def entrywise(self, args, size):
+        raise AssertionError("the oracle binds symbols itself")
+
     def render(self, p):
         return p.name(self.label), PREC_ATOM
 
@@ -229,6 +240,12 @@ class Const(Expr):
             return f"({value.numerator}/{value.denominator})"
         return repr(float(value)) if isinstance(value, float) else repr(value)
 
+    def entrywise(self, args, size):
+        value = self.value
+        if isinstance(value, sympy.Expr):
+            return sympy.Matrix([[size(value)]])
+        return sympy.Matrix([[sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)]])
+
     def render(self, p):
         return p.number(self.value)
 
@@ -247,6 +264,9 @@ class Identity(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.eye({dim_code(self.params[0])})"
+
+    def entrywise(self, args, size):
+        return sympy.eye(size(self.shape[0]))
 
     def render(self, p):
         return p.identity(), PREC_ATOM
@@ -267,6 +287,9 @@ class Ones(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
 
+    def entrywise(self, args, size):
+        return sympy.ones(size(self.shape[0]), size(self.shape[1]))
+
     def render(self, p):
         return p.ones(), PREC_ATOM
 
@@ -285,6 +308,9 @@ class Zero(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.zeros(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
+
+    def entrywise(self, args, size):
+        return sympy.zeros(size(self.shape[0]), size(self.shape[1]))
 
     def render(self, p):
         return "0", PREC_ATOM
@@ -321,6 +347,9 @@ class Let(Expr):
         return dargs[0]
 
     def numpy_code(self, args, dim_code):
+        return args[0]
+
+    def entrywise(self, args, size):
         return args[0]
 
     def render(self, p):

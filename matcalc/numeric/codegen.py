@@ -17,10 +17,11 @@ import sympy
 
 from ..errors import EvaluationError
 from ..expr import Const, Expr, Let, Symbol
-from ..ops import Elementwise
+from ..ops import Add, Elementwise, Hadamard, Scale
 from ..printing.common import postorder
 from . import runtime
 
+_BROADCASTING = (Add, Scale, Hadamard)
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 _RESERVED = {"np", "numpy", "float", "int"}
 
@@ -102,9 +103,21 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         return _dim_code(d, dim_names)
 
     code: dict[Expr, str] = {}
+    literals: dict[Expr, str] = {}  # numeric constants, which NumPy broadcasts in elementwise operations
     helper_functions: dict[str, str] = {}
     bound = dict(zip(inputs, argument_names))
-    counter = 0
+
+    def emit(expression: str) -> str:
+        name = f"_t{len(lines)}"
+        lines.append(f"    {name} = {expression}")
+        return name
+
+    def operand(node: Expr) -> str:
+        """A child's code; a constant becomes a 1×1 array where broadcasting cannot take a number."""
+        if node not in code:
+            code[node] = emit(f"np.full((1, 1), {literals[node]})")
+        return code[node]
+
     for node in nodes:
         if node in bound:
             code[node] = bound[node]
@@ -112,20 +125,19 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         if isinstance(node, Symbol):
             raise EvaluationError(f"no value for {node.kind} {node.label!r} (shape {node.shape[0]}×{node.shape[1]})")
         if isinstance(node, Let):
-            code[node] = code[node.args[0]]
+            code[node] = operand(node.args[0])
             continue
         if isinstance(node, Elementwise):
             helper = node.function.helper_source()
             if helper:
                 helper_functions[node.function.identifier] = helper
-        expression = node.numpy_code([code[c] for c in node.args], dim_code)
         if isinstance(node, Const):
-            expression = f"np.full((1, 1), {expression})"
-        counter += 1
-        name = f"_t{counter}"
-        lines.append(f"    {name} = {expression}")
-        code[node] = name
-    results = [code[o] for o in outputs]
+            literals[node] = node.numpy_code([], dim_code)
+            continue
+        inline = isinstance(node, _BROADCASTING) and any(c not in literals for c in node.args)
+        arguments = [literals[c] if inline and c in literals else operand(c) for c in node.args]
+        code[node] = emit(node.numpy_code(arguments, dim_code))
+    results = [f"float({operand(o)}[0, 0])" if o.is_scalar else operand(o) for o in outputs]
     lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")
     return Generated(
         source="\n".join(lines) + "\n",

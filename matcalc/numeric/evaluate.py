@@ -147,6 +147,5 @@ def evaluate(expr: Expr, values: dict):
         raise EvaluationError("evaluate: values must be a dict from variables (or names) to arrays")
     symbols = symbols_of([expr])
     arguments, sizes = prepare_arguments(symbols, values)
-    result = call_checked(compiled(symbols, [expr]), arguments, sizes)
-    return float(result[0, 0]) if expr.is_scalar else result
+    return call_checked(compiled(symbols, [expr]), arguments, sizes)
 

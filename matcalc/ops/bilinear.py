@@ -71,6 +71,12 @@ class MatMul(Expr):
     def numpy_code(self, args, dim_code):
         return "(" + " @ ".join(args) + ")"
 
+    def entrywise(self, args, size):
+        result = args[0]
+        for factor in args[1:]:
+            result = result * factor
+        return result
+
     def render(self, p):
         return p.juxtapose([p.wrap(i, PREC_PRODUCT + 1) for i in range(len(self.args))]), PREC_PRODUCT
 
@@ -121,6 +127,9 @@ class Scale(Expr):
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
+    def entrywise(self, args, size):
+        return args[0][0, 0] * args[1]
+
     def render(self, p):
         coefficient, body = self.args
         if isinstance(coefficient, Const) and not isinstance(coefficient.value, sympy.Expr):
@@ -170,6 +179,9 @@ class Hadamard(Expr):
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
+    def entrywise(self, args, size):
+        return args[0].multiply_elementwise(args[1])
+
     def render(self, p):
         parts = [p.wrap(i, PREC_POSTFIX, chain=Hadamard) for i in range(2)]
         return p.infix(parts, " ⊙ ", " \\odot "), PREC_HADAMARD
@@ -205,6 +217,10 @@ class Frob(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]} * {args[1]}).reshape(1, 1)"
 
+    def entrywise(self, args, size):
+        a, b = args
+        return sympy.Matrix([[sympy.Add(*[a[k] * b[k] for k in range(len(a))])]])
+
     def render(self, p):
         parts = [p.wrap(i, PREC_PRODUCT) for i in range(2)]
         return p.infix(parts, " : ", " : "), PREC_HADAMARD
@@ -237,6 +253,11 @@ class Kron(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.kron({args[0]}, {args[1]})"
+
+    def entrywise(self, args, size):
+        a, b = args
+        p, q = b.shape
+        return sympy.Matrix(a.rows * p, a.cols * q, lambda r, c: a[r // p, c // q] * b[r % p, c % q])
 
     def render(self, p):
         parts = [p.wrap(i, PREC_POSTFIX) for i in range(2)]
@@ -290,6 +311,14 @@ class KronContract(Expr):
         rows, cols = (dim_code(d) for d in self.shape)
         (side,) = self.params
         return f"_kron_contract({args[0]}, {args[1]}, {side}, {rows}, {cols})"
+
+    def entrywise(self, args, size):
+        g, other = args
+        p, q = other.shape
+        rows, cols = size(self.shape[0]), size(self.shape[1])
+        if self.params[0] == 0:
+            return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + l] * other[k, l] for k in range(p) for l in range(q)]))
+        return sympy.Matrix(rows, cols, lambda k, l: sympy.Add(*[g[i * rows + k, j * cols + l] * other[i, j] for i in range(p) for j in range(q)]))
 
     def render(self, p):
         side = self.params[0] + 1

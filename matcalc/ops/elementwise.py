@@ -123,6 +123,10 @@ class Elementwise(Expr):
     def numpy_code(self, args, dim_code):
         return self.function.code(args[0])
 
+    def entrywise(self, args, size):
+        formula = self.function.formula
+        return args[0].applyfunc(lambda entry: formula.subs(_u, entry))
+
     def render(self, p):
         f = self.function
         return p.call(f.text, f.latex, p.wrap(0, 0)), PREC_ATOM

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy
+
 from ..errors import ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_POSTFIX, Expr, Identity, Ones, make
 from ..shapes import is_scalar_shape, same_dim, shape_str
@@ -39,6 +41,12 @@ class Add(Expr):
     def numpy_code(self, args, dim_code):
         return "(" + " + ".join(args) + ")"
 
+    def entrywise(self, args, size):
+        total = args[0]
+        for term in args[1:]:
+            total = total + term
+        return total
+
     def render(self, p):
         pieces = []
         for index in range(len(self.args)):
@@ -74,6 +82,9 @@ class Transpose(Expr):
     def numpy_code(self, args, dim_code):
         return f"{args[0]}.T"
 
+    def entrywise(self, args, size):
+        return args[0].T
+
     def render(self, p):
         from .nonlinear import Inverse
 
@@ -107,6 +118,9 @@ class Trace(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.trace({args[0]}).reshape(1, 1)"
 
+    def entrywise(self, args, size):
+        return sympy.Matrix([[args[0].trace()]])
+
     def render(self, p):
         return p.call("tr", "\\operatorname{tr}", p.wrap(0, 0)), PREC_ATOM
 
@@ -134,6 +148,9 @@ class Sum(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]}).reshape(1, 1)"
+
+    def entrywise(self, args, size):
+        return sympy.Matrix([[sympy.Add(*args[0])]])
 
     def render(self, p):
         return p.call("sum", "\\operatorname{sum}", p.wrap(0, 0)), PREC_ATOM
@@ -167,6 +184,9 @@ class DiagMat(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.diagflat({args[0]})"
 
+    def entrywise(self, args, size):
+        return sympy.diag(*args[0])
+
     def render(self, p):
         return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM
 
@@ -194,6 +214,10 @@ class DiagVec(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.diagonal({args[0]}).reshape(-1, 1)"
+
+    def entrywise(self, args, size):
+        m = args[0]
+        return sympy.Matrix([[m[i, i]] for i in range(m.rows)])
 
     def render(self, p):
         return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM

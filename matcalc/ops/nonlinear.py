@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import sympy
+
 from ..errors import ShapeError
 from ..expr import PREC_ATOM, PREC_POSTFIX, Const, Expr, make
 from ..shapes import same_dim, shape_str
@@ -70,6 +72,11 @@ class Power(Expr):
             p = f"({p.numerator}/{p.denominator})"
         return f"({args[0]} ** {p})"
 
+    def entrywise(self, args, size):
+        p = self.exponent
+        exponent = sympy.Rational(p.numerator, p.denominator) if isinstance(p, Fraction) else sympy.sympify(p)
+        return args[0].applyfunc(lambda entry: entry**exponent)
+
     def render(self, p):
         elementwise_matrix = not (self.args[0].is_scalar or self.args[0].is_vector)
         return p.power(p.wrap(0, PREC_ATOM), self.exponent, elementwise_matrix), PREC_POSTFIX
@@ -100,6 +107,9 @@ class Inverse(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.linalg.inv({args[0]})"
 
+    def entrywise(self, args, size):
+        return args[0].inv(method="LU")
+
     def render(self, p):
         return p.postfix(p.wrap(0, PREC_ATOM), "⁻¹", "^{-1}"), PREC_POSTFIX
 
@@ -125,6 +135,9 @@ class Det(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.linalg.det({args[0]}).reshape(1, 1)"
+
+    def entrywise(self, args, size):
+        return sympy.Matrix([[args[0].det(method="berkowitz")]])
 
     def render(self, p):
         return p.call("det", "\\det", p.wrap(0, 0)), PREC_ATOM
@@ -152,6 +165,9 @@ class LogDet(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.linalg.slogdet({args[0]})[1].reshape(1, 1)"
+
+    def entrywise(self, args, size):
+        return sympy.Matrix([[sympy.log(sympy.Abs(args[0].det(method="berkowitz")))]])
 
     def render(self, p):
         return p.call("log det", "\\log\\det", p.wrap(0, 0)), PREC_ATOM
@@ -181,6 +197,9 @@ class Norm(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.sqrt(np.sum({args[0]} * {args[0]})).reshape(1, 1)"
+
+    def entrywise(self, args, size):
+        return sympy.Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in args[0]]))]])
 
     def render(self, p):
         x = self.args[0]
@@ -214,6 +233,10 @@ class Softmax(Expr):
     def numpy_code(self, args, dim_code):
         return f"_softmax({args[0]})"
 
+    def entrywise(self, args, size):
+        exps = args[0].applyfunc(sympy.exp)
+        return exps / sympy.Add(*exps)
+
     def render(self, p):
         return p.call("softmax", "\\operatorname{softmax}", p.wrap(0, 0)), PREC_ATOM
 
@@ -239,6 +262,9 @@ class LogSumExp(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"_logsumexp({args[0]})"
+
+    def entrywise(self, args, size):
+        return sympy.Matrix([[sympy.log(sympy.Add(*[sympy.exp(e) for e in args[0]]))]])
 
     def render(self, p):
         return p.call("logsumexp", "\\operatorname{logsumexp}", p.wrap(0, 0)), PREC_ATOM

@@ -1,0 +1,326 @@
+"""``mc.check``: a closed-form gradient against two oracles that share no code with it.
+
+(a) The elementwise chain rule: at small concrete sizes every entry of the variables
+    becomes a sympy symbol, each operation computes its value entry by entry (its own
+    ``entrywise`` rule, written apart from its pullback), and sympy differentiates the one
+    scalar loss with respect to each entry.
+(b) Central finite differences of the loss in float64, with a step scaled to each entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..diff import _check_loss, _check_variables, grad
+from ..errors import EvaluationError, MatcalcError
+from ..expr import Expr, Let, Symbol
+from ..ops import Det, Elementwise, Inverse, LogDet, Power
+from ..ops.elementwise import log_f, sqrt_f
+from ..printing.common import postorder
+from ..shapes import shape_str
+from .evaluate import call_checked, compiled, prepare_arguments, symbols_of
+
+DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
+
+
+@dataclass
+class OracleReport:
+    """How one oracle compares with the formula."""
+
+    oracle: str
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    worst: str = ""
+    note: str = ""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of :func:`check`: ``ok`` when every oracle agrees with every formula."""
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    reports: list
+    formulas: dict
+    sizes: dict
+    values: dict = field(repr=False)
+    seed: int = 0
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        sizes = ", ".join(f"{d} = {v}" for d, v in self.sizes.items())
+        lines = []
+        for variable, formula in self.formulas.items():
+            lines.append(f"∂ℓ/∂{variable.label} = {formula}")
+        lines.append(f"checked at a random point (seed {self.seed})" + (f" with {sizes}" if sizes else ""))
+        width = max(len(r.oracle) for r in self.reports)
+        for r in self.reports:
+            verdict = "agrees" if r.ok else "DISAGREES"
+            errors = f": max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}"
+            lines.append(f"  {r.oracle:<{width}}  {verdict}" + (errors if np.isfinite(r.max_abs_error) else ""))
+            if r.note:
+                lines.append(f"  {'':<{width}}  {r.note}")
+            if not r.ok and r.worst:
+                lines.append(f"  {'':<{width}}  worst entry: {r.worst}")
+        lines.append("OK" if self.ok else "FAILED")
+        return "\n".join(lines)
+
+
+# --- the point -----------------------------------------------------------------------------
+
+
+def _default_sizes(exprs, given: dict) -> dict:
+    sizes = dict(given)
+    used = set(sizes.values())
+    free = sorted(
+        {d for node in postorder(exprs) for dim in node.shape for d in getattr(dim, "free_symbols", ())},
+        key=str,
+    )
+    choices = [s for s in DEFAULT_SIZES if s not in used] + list(range(9, 64))
+    for d in free:
+        if d not in sizes:
+            sizes[d] = choices.pop(0)
+    return sizes
+
+
+def _roles(loss: Expr) -> tuple[set, set]:
+    """Variables that sit (through transposes and names) under inverses/determinants, and
+    under logs, square roots or negative/fractional powers."""
+    inverted, positive = set(), set()
+    for node in postorder([loss]):
+        under = None
+        if isinstance(node, (Inverse, Det, LogDet)):
+            under = inverted
+        elif isinstance(node, Elementwise) and node.function in (log_f, sqrt_f):
+            under = positive
+        elif isinstance(node, Power) and not (isinstance(node.exponent, int) and node.exponent >= 0):
+            under = positive
+        if under is not None:
+            under.update(n for n in postorder([node.args[0]]) if isinstance(n, Symbol))
+    return inverted, positive
+
+
+def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: int) -> dict:
+    """Random values: symmetric variables symmetric, inverted ones well away from singular,
+    positive entries where a log or root needs them (everywhere, after a failed attempt)."""
+    rng = np.random.default_rng(seed + 7919 * attempt)
+    inverted, positive = _roles(loss)
+    values = {}
+    for symbol in symbols_of([loss, *formulas]):
+        shape = tuple(int(sympy.sympify(d).subs(sizes)) for d in symbol.shape)
+        if symbol in positive or attempt > 0:
+            value = rng.uniform(0.5, 1.5, size=shape)
+        else:
+            value = rng.normal(size=shape)
+        if symbol.is_symmetric and not symbol.is_scalar:
+            value = (value + value.T) / 2
+        if symbol in inverted and shape[0] == shape[1]:
+            value = value + (shape[0] + 1.0) * np.eye(shape[0])
+        values[symbol] = value
+    return values
+
+
+# --- oracles ---------------------------------------------------------------------------------
+
+
+def _loss_function(loss: Expr, values: dict):
+    symbols = symbols_of([loss])
+    entry = compiled(symbols, [loss])
+
+    def f(overrides: dict) -> float:
+        merged = {**values, **overrides}
+        arguments, sizes = prepare_arguments(symbols, merged)
+        return call_checked(entry, arguments, sizes)
+
+    return f
+
+
+def finite_differences(loss: Expr, variable: Symbol, values: dict) -> np.ndarray:
+    """∂loss/∂variable by central differences; symmetric variables move (i, j) and (j, i)
+    together and get the gradient within symmetric matrices."""
+    f = _loss_function(loss, values)
+    base = np.asarray(values[variable], dtype=float)
+    result = np.zeros_like(base)
+    symmetric = variable.is_symmetric and not variable.is_scalar
+    for index in np.ndindex(base.shape):
+        step = 6e-6 * max(1.0, abs(base[index]))
+        direction = np.zeros_like(base)
+        direction[index] = 1.0
+        off_diagonal = symmetric and index[0] != index[1]
+        if off_diagonal:
+            direction[index[::-1]] = 1.0
+        if symmetric and index[0] > index[1]:
+            continue
+        derivative = (f({variable: base + step * direction}) - f({variable: base - step * direction})) / (2 * step)
+        result[index] = derivative / 2 if off_diagonal else derivative
+        if off_diagonal:
+            result[index[::-1]] = result[index]
+    return result
+
+
+def entrywise_value(expr: Expr, bindings: dict, sizes: dict) -> sympy.Matrix:
+    """The expression as a sympy Matrix, each operation computing its entries itself."""
+
+    def size(dim):
+        return int(sympy.sympify(dim).subs(sizes))
+
+    computed: dict = {}
+    for node in postorder([expr]):
+        if isinstance(node, Symbol):
+            computed[node] = bindings[node]
+        elif isinstance(node, Let):
+            computed[node] = computed[node.args[0]]
+        else:
+            computed[node] = node.entrywise([computed[c] for c in node.args], size)
+    return computed[expr]
+
+
+def _as_sympy_matrix(value: np.ndarray) -> sympy.Matrix:
+    return sympy.Matrix(value.shape[0], value.shape[1], [sympy.Float(float(v), 17) for v in value.ravel()])
+
+
+def elementwise_chain_rule(loss: Expr, variables: list, values: dict, sizes: dict) -> list[np.ndarray]:
+    """∂loss/∂variable entry by entry, by sympy's scalar chain rule at the point."""
+    bindings, grids = {}, {}
+    for k, symbol in enumerate(symbols_of([loss])):
+        value = np.asarray(values[symbol], dtype=float)
+        if symbol in variables:
+            grid = sympy.Matrix(
+                value.shape[0], value.shape[1],
+                lambda i, j, k=k: sympy.Symbol(f"v{k}_{i}_{j}", real=True),
+            )
+            if symbol.is_symmetric and not symbol.is_scalar:
+                grid = sympy.Matrix(value.shape[0], value.shape[1], lambda i, j, g=grid: g[min(i, j), max(i, j)])
+            grids[symbol] = (grid, value)
+            bindings[symbol] = grid
+        else:
+            bindings[symbol] = _as_sympy_matrix(value)
+    scalar = entrywise_value(loss, bindings, sizes)[0, 0]
+    point = {}
+    for grid, value in grids.values():
+        for i in range(grid.rows):
+            for j in range(grid.cols):
+                point[grid[i, j]] = sympy.Float(float(value[i, j]), 17)
+    results = []
+    for variable in variables:
+        grid, value = grids[variable]
+        derivative = np.zeros(value.shape)
+        symmetric = variable.is_symmetric and not variable.is_scalar
+        for i in range(grid.rows):
+            for j in range(grid.cols):
+                d = sympy.diff(scalar, grid[i, j])
+                number = complex(d.xreplace(point).evalf(20))
+                if abs(number.imag) > 1e-12:
+                    raise MatcalcError("check: the loss is not real at the check point")
+                derivative[i, j] = number.real / (2 if symmetric and i != j else 1)
+        results.append(derivative)
+    return results
+
+
+# --- comparing ---------------------------------------------------------------------------------
+
+
+def _compare(oracle: str, variables: list, formulas: list, expected: list, rtol: float, atol_scale: float) -> OracleReport:
+    """Agreement when every entry is within rtol·|reference| + atol_scale·max(1, max|reference|)."""
+    max_abs = max_rel = 0.0
+    worst, worst_excess, ok = "", -np.inf, True
+    for variable, actual, reference in zip(variables, formulas, expected):
+        actual = np.asarray(actual, dtype=float).reshape(reference.shape)
+        error = np.abs(actual - reference)
+        scale = max(1.0, float(np.max(np.abs(reference))))
+        excess = error - (rtol * np.abs(reference) + atol_scale * scale)
+        index = np.unravel_index(int(np.argmax(excess)), error.shape)
+        ok = ok and bool(np.all(excess <= 0))
+        if excess[index] > worst_excess:
+            worst_excess = excess[index]
+            label = variable.label + (f"[{index[0]}]" if variable.shape[1] == 1 else f"[{index[0]}, {index[1]}]")
+            worst = f"{label}: formula gives {actual[index]:.6g}, {oracle} gives {reference[index]:.6g}"
+        max_abs = max(max_abs, float(np.max(error)))
+        relative = np.where(error > 0, error / np.maximum(np.abs(reference), 1e-300), 0.0)
+        max_rel = max(max_rel, float(np.max(relative)))
+    return OracleReport(oracle, ok, max_abs, max_rel, worst)
+
+
+def check(
+    loss: Expr,
+    wrt,
+    gradient=None,
+    dims: dict | None = None,
+    values: dict | None = None,
+    seed: int = 0,
+    oracles: tuple = ("elementwise", "finite differences"),
+) -> CheckResult:
+    """Check a gradient formula numerically against the elementwise chain rule and finite differences.
+
+    Without ``gradient`` it checks matcalc's own result; with it, your formula (a list
+    when ``wrt`` is a list).  Sizes default to small distinct values so that a missing
+    transpose cannot hide behind a square shape; values default to a random,
+    well-conditioned point.
+
+    >>> n, m = mc.dims("n m")
+    >>> W, a = mc.matrix("W", n, m), mc.vector("a", m)
+    >>> loss = mc.sum(mc.tanh(W @ a))
+    >>> mc.check(loss, W).ok
+    True
+    >>> mc.check(loss, W, gradient=(1 - mc.tanh(W @ a) ** 2) @ a.T).ok
+    True
+    >>> mc.check(loss, W, gradient=mc.tanh(W @ a) @ a.T).ok
+    False
+    """
+    loss = _check_loss(loss, "check")
+    variables, single = _check_variables(wrt, "check")
+    if gradient is None:
+        formulas = [grad(loss, variables[0])] if single else grad(loss, variables)
+    else:
+        formulas = [gradient] if single else list(gradient)
+        if len(formulas) != len(variables) or not all(isinstance(f, Expr) for f in formulas):
+            raise MatcalcError("check: give one gradient expression per variable")
+    sizes = _default_sizes([loss, *formulas], dims or {})
+    shape_notes = [
+        f"∂ℓ/∂{v.label}: the formula has shape {shape_str(f.shape)}, the variable {shape_str(v.shape)}"
+        for v, f in zip(variables, formulas)
+        if tuple(int(sympy.sympify(d).subs(sizes)) for d in f.shape) != tuple(int(sympy.sympify(d).subs(sizes)) for d in v.shape)
+    ]
+    if shape_notes:
+        report = OracleReport("shapes", False, float("inf"), float("inf"), note="; ".join(shape_notes))
+        return CheckResult(False, float("inf"), float("inf"), [report], dict(zip(variables, formulas)), sizes, values or {}, seed)
+
+    point, evaluated = _point_and_formulas(loss, formulas, sizes, values, seed)
+    reports = []
+    if "elementwise" in oracles:
+        expected = elementwise_chain_rule(loss, variables, point, sizes)
+        reports.append(_compare("elementwise chain rule (sympy)", variables, evaluated, expected, 1e-8, 1e-10))
+    if "finite differences" in oracles:
+        expected = [finite_differences(loss, v, point) for v in variables]
+        reports.append(_compare("central finite differences", variables, evaluated, expected, 1e-5, 1e-6))
+    ok = all(r.ok for r in reports)
+    return CheckResult(
+        ok,
+        max(r.max_abs_error for r in reports),
+        max(r.max_rel_error for r in reports),
+        reports,
+        dict(zip(variables, formulas)),
+        {str(d): v for d, v in sizes.items()},
+        point,
+        seed,
+    )
+
+
+def _point_and_formulas(loss, formulas, sizes, values, seed):
+    """A point where the loss and the formulas are finite, and the formulas' values there."""
+    symbols = symbols_of([loss, *formulas])
+    attempts = 1 if values is not None else 4
+    for attempt in range(attempts):
+        point = dict(values) if values is not None else random_point(loss, formulas, sizes, seed, attempt)
+        arguments, _ = prepare_arguments(symbols, {**point, **sizes})
+        outputs = call_checked(compiled(symbols, [loss, *formulas]), arguments, sizes)
+        if all(np.all(np.isfinite(o)) for o in outputs):
+            return point, list(outputs[1:])
+    raise EvaluationError("check: found no point where the loss and the gradient are finite; pass values=")
