@@ -55,7 +55,9 @@ def finite_difference_gradient(loss, variable, values, step=1e-6):
 
 def assert_gradient_correct(loss, variables, values, rtol=1e-5, atol=1e-6):
     gradients = mc.grad(loss, list(variables))
+    mc.latex(loss)  # recorded: the final test renders every LaTeX string with KaTeX
     for variable, gradient in zip(variables, gradients):
+        mc.latex(gradient)
         expected = finite_difference_gradient(loss, variable, values)
         actual = mc.evaluate(gradient, values)
         actual = np.asarray(actual, dtype=float).reshape(expected.shape)

@@ -78,7 +78,7 @@ class MatMul(Expr):
         return result
 
     def render(self, p):
-        return p.juxtapose([p.wrap(i, PREC_PRODUCT + 1) for i in range(len(self.args))]), PREC_PRODUCT
+        return p.juxtapose([p.wrap(i, PREC_PRODUCT + 1, chain=MatMul) for i in range(len(self.args))]), PREC_PRODUCT
 
 
 def _transposed(expr: Expr) -> Expr:
