@@ -320,6 +320,7 @@ def _point_and_formulas(loss, formulas, sizes, values, seed):
     for attempt in range(attempts):
         point = dict(values) if values is not None else random_point(loss, formulas, sizes, seed, attempt)
         arguments, _ = prepare_arguments(symbols, {**point, **sizes})
+        point = dict(zip(symbols, arguments))
         outputs = call_checked(compiled(symbols, [loss, *formulas]), arguments, sizes)
         if all(np.all(np.isfinite(o)) for o in outputs):
             return point, list(outputs[1:])
