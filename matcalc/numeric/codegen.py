@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from ..errors import EvaluationError
-from ..expr import Const, Expr, Let, Symbol
+from ..expr import Const, Expr, Let, Ones, Symbol
 from ..ops import Add, Elementwise, Hadamard, Scale
 from ..printing.common import postorder
 from . import runtime
@@ -103,7 +103,8 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         return _dim_code(d, dim_names)
 
     code: dict[Expr, str] = {}
-    literals: dict[Expr, str] = {}  # numeric constants, which NumPy broadcasts in elementwise operations
+    literals: dict[Expr, str] = {}  # numbers and 𝟏, which NumPy broadcasts in elementwise operations
+    negations: dict[Expr, Expr] = {}  # −X, held back until something other than a sum needs it
     helper_functions: dict[str, str] = {}
     bound = dict(zip(inputs, argument_names))
 
@@ -113,9 +114,15 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         return name
 
     def operand(node: Expr) -> str:
-        """A child's code; a constant becomes a 1×1 array where broadcasting cannot take a number."""
+        """A node's code, emitting on first need what was held back: a negation (sums subtract
+        instead), or a constant or 𝟏 where broadcasting cannot take a number."""
         if node not in code:
-            code[node] = emit(f"np.full((1, 1), {literals[node]})")
+            if node in negations:
+                code[node] = emit(f"(-{operand(negations[node])})")
+            elif isinstance(node, Ones):
+                code[node] = emit(node.numpy_code([], dim_code))
+            else:
+                code[node] = emit(f"np.full((1, 1), {literals[node]})")
         return code[node]
 
     for node in nodes:
@@ -134,7 +141,16 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         if isinstance(node, Const):
             literals[node] = node.numpy_code([], dim_code)
             continue
-        inline = isinstance(node, _BROADCASTING) and any(c not in literals for c in node.args)
+        if isinstance(node, Ones):
+            literals[node] = "1.0"
+            continue
+        if _negated(node) is not None:
+            negations[node] = _negated(node)
+            continue
+        if isinstance(node, Add):
+            code[node] = emit(_sum_code(node, literals, operand))
+            continue
+        inline = isinstance(node, _BROADCASTING) and any(c not in literals and c.shape == node.shape for c in node.args)
         arguments = [literals[c] if inline and c in literals else operand(c) for c in node.args]
         code[node] = emit(node.numpy_code(arguments, dim_code))
     results = [f"float({operand(o)}[0, 0])" if o.is_scalar else operand(o) for o in outputs]
@@ -147,6 +163,25 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         inferred_dims=inferred,
         helpers=list(helper_functions.values()),
     )
+
+
+def _negated(node: Expr) -> Expr | None:
+    """X when the node is −X."""
+    if isinstance(node, Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1:
+        return node.args[1]
+    return None
+
+
+def _sum_code(node: Expr, literals: dict, operand) -> str:
+    """A sum as additions and subtractions, numbers and 𝟏 broadcast as literals."""
+    inline = any(t not in literals for t in node.args)
+    pieces = []
+    for term in node.args:
+        negated = _negated(term)
+        body = negated if negated is not None else term
+        text = literals[body] if inline and body in literals else operand(body)
+        pieces.append((" - " if negated is not None else " + ") + text if pieces else ("-" if negated is not None else "") + text)
+    return "(" + "".join(pieces) + ")"
 
 
 def _param_dims(node: Expr) -> tuple:
