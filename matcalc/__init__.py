@@ -15,7 +15,7 @@ from .errors import (
     DifferentiationError, EvaluationError, MatcalcError, OperandError, ParseError, ShapeError,
 )
 from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
-from .numeric.check import CheckResult, check
+from .numeric.check import CheckResult, check, check_jacobian
 from .numeric.evaluate import evaluate
 from .numeric.lambdify import lambdify, to_numpy_source
 from .ops import (
@@ -23,6 +23,7 @@ from .ops import (
     sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace, transpose,
 )
 from .printing.latex import latex
+from .second import differential, hessian, hvp, jacobian
 from .printing.text import text
 from .shapes import dims
 from .simplify import simplify
@@ -31,8 +32,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
-    "CheckResult", "ShapeError", "Symbol", "abs", "check", "cos", "det", "diag", "dims", "dot", "elementwise", "evaluate", "exp",
-    "eye", "frob", "grad", "inv", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
+    "CheckResult", "ShapeError", "Symbol", "abs", "check", "check_jacobian", "cos", "det", "diag", "differential", "dims", "dot", "elementwise", "evaluate", "exp",
+    "eye", "frob", "grad", "hessian", "hvp", "inv", "jacobian", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
     "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "tan", "tanh", "text", "to_numpy_source", "trace", "transpose", "vector", "zeros",
 ]

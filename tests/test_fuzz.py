@@ -63,3 +63,18 @@ def test_simplification_keeps_the_value_and_lambdify_equals_evaluate(data, shape
     symbols = symbols_of([expr])
     compiled = mc.lambdify(symbols, expr)(*[values[s] for s in symbols])
     np.testing.assert_allclose(np.asarray(compiled, dtype=float), before, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data(), st.sampled_from([(3, 3), (3, 4), (3, 1), (1, 1)]))
+def test_evaluate_equals_the_entrywise_meaning_of_every_operation(data, shape):
+    from matcalc.numeric.check import _as_sympy_matrix, entrywise_value
+
+    expr = mc.simplify(build(chooser(data), shape, depth=3))
+    values = random_values([expr], seed=2)
+    numeric = np.asarray(mc.evaluate(expr, values), dtype=float)
+    assume(np.all(np.isfinite(numeric)) and np.max(np.abs(numeric)) < 1e8)
+    bindings = {s: _as_sympy_matrix(np.atleast_2d(np.asarray(values[s], dtype=float))) for s in symbols_of([expr])}
+    reference = np.array(entrywise_value(expr, bindings, {}).evalf(), dtype=float)
+    np.testing.assert_allclose(numeric.reshape(reference.shape), reference, rtol=1e-9,
+                               atol=1e-9 * max(1.0, float(np.max(np.abs(reference)))))

@@ -50,6 +50,7 @@ class CheckResult:
     sizes: dict
     values: dict = field(repr=False)
     seed: int = 0
+    label: str = "∂ℓ/∂"
 
     def __bool__(self) -> bool:
         return self.ok
@@ -58,7 +59,8 @@ class CheckResult:
         sizes = ", ".join(f"{d} = {v}" for d, v in self.sizes.items())
         lines = []
         for variable, formula in self.formulas.items():
-            lines.append(f"∂ℓ/∂{variable.label} = {formula}")
+            suffix = "²" if self.label.startswith("∂²") else ""
+            lines.append(f"{self.label}{variable.label}{suffix} = {formula}")
         lines.append(f"checked at a random point (seed {self.seed})" + (f" with {sizes}" if sizes else ""))
         width = max(len(r.oracle) for r in self.reports)
         for r in self.reports:
@@ -256,13 +258,15 @@ def check(
     values: dict | None = None,
     seed: int = 0,
     oracles: tuple = ("elementwise", "finite differences"),
+    order: int = 1,
 ) -> CheckResult:
     """Check a gradient formula numerically against the elementwise chain rule and finite differences.
 
     Without ``gradient`` it checks matcalc's own result; with it, your formula (a list
     when ``wrt`` is a list).  Sizes default to small distinct values so that a missing
     transpose cannot hide behind a square shape; values default to a random,
-    well-conditioned point.
+    well-conditioned point.  ``order=2`` checks the Hessian (``gradient`` is then your
+    Hessian formula) against sympy's second derivatives and finite differences of the gradient.
 
     >>> n, m = mc.dims("n m")
     >>> W, a = mc.matrix("W", n, m), mc.vector("a", m)
@@ -276,6 +280,10 @@ def check(
     """
     loss = _check_loss(loss, "check")
     variables, single = _check_variables(wrt, "check")
+    if order == 2:
+        return _check_hessian(loss, variables, gradient, dims, values, seed)
+    if order != 1:
+        raise MatcalcError(f"check: order must be 1 (gradient) or 2 (Hessian), got {order!r}")
     if gradient is None:
         formulas = [grad(loss, variables[0])] if single else grad(loss, variables)
     else:
@@ -325,3 +333,88 @@ def _point_and_formulas(loss, formulas, sizes, values, seed):
         if all(np.all(np.isfinite(o)) for o in outputs):
             return point, list(outputs[1:])
     raise EvaluationError("check: found no point where the loss and the gradient are finite; pass values=")
+
+
+# --- Jacobians and Hessians ------------------------------------------------------------------
+
+
+def _entry_grid(variable: Symbol, value: np.ndarray) -> sympy.Matrix:
+    return sympy.Matrix(value.shape[0], 1, lambda i, j: sympy.Symbol(f"x_{i}", real=True))
+
+
+def _jacobian_check(function: Expr, x: Symbol, formula: Expr, sizes: dict, values, seed: int, second_order_of=None):
+    """Compare ``formula`` (a Jacobian of ``function`` wrt ``x``) with sympy and finite differences.
+
+    With ``second_order_of`` (a scalar loss), the sympy oracle differentiates that loss twice
+    and ``function`` is its gradient, whose finite differences give the other oracle.
+    """
+    source = second_order_of if second_order_of is not None else function
+    point, (value,) = _point_and_formulas(source, [formula], sizes, values, seed)
+    value = np.atleast_2d(np.asarray(value, dtype=float))
+    x_value = np.asarray(point[x], dtype=float)
+    grid = _entry_grid(x, x_value)
+    bindings = {s: (grid if s is x else _as_sympy_matrix(np.asarray(point[s], dtype=float))) for s in symbols_of([source])}
+    entries = entrywise_value(source, bindings, sizes)
+    if second_order_of is not None:
+        scalar = entries[0, 0]
+        entries = sympy.Matrix([sympy.diff(scalar, g) for g in grid])
+    at = {g: sympy.Float(float(v), 17) for g, v in zip(grid, x_value.ravel())}
+    symbolic = np.array(
+        [[float(sympy.diff(e, g).xreplace(at).evalf(20)) for g in grid] for e in entries], dtype=float
+    )
+    f = _loss_function(function, point) if function.is_scalar else None
+    entry = compiled(symbols_of([function]), [function])
+    numeric = np.zeros_like(symbolic)
+    for j in range(x_value.shape[0]):
+        step = 6e-6 * max(1.0, abs(x_value[j, 0]))
+        shifted = []
+        for sign in (1, -1):
+            moved = x_value.copy()
+            moved[j, 0] += sign * step
+            merged = {**point, x: moved}
+            arguments, _ = prepare_arguments(symbols_of([function]), merged)
+            shifted.append(np.asarray(f(merged) if f else call_checked(entry, arguments, sizes), dtype=float).reshape(-1))
+        numeric[:, j] = (shifted[0] - shifted[1]) / (2 * step)
+    what = "second derivatives" if second_order_of is not None else "Jacobian"
+    reports = [
+        _compare(f"elementwise chain rule (sympy {what})", [x], [value], [symbolic], 1e-8, 1e-10),
+        _compare("central finite differences" + (" of the gradient" if second_order_of is not None else ""),
+                 [x], [value], [numeric], 1e-5, 1e-6),
+    ]
+    return reports, point
+
+
+def check_jacobian(f: Expr, x: Symbol, jacobian=None, dims: dict | None = None, values: dict | None = None,
+                   seed: int = 0) -> CheckResult:
+    """Check a Jacobian (numerator layout) of a vector function against sympy and finite differences.
+
+    >>> z = mc.vector("z", 3)
+    >>> mc.check_jacobian(mc.softmax(z), z).ok
+    True
+    """
+    from ..second import jacobian as symbolic_jacobian
+
+    if not isinstance(f, Expr):
+        raise MatcalcError("check_jacobian: f must be a matcalc expression")
+    (x,), _ = _check_variables(x, "check_jacobian")
+    formula = symbolic_jacobian(f, x) if jacobian is None else jacobian
+    sizes = _default_sizes([f, formula], dims or {})
+    reports, point = _jacobian_check(f, x, formula, sizes, values, seed)
+    ok = all(r.ok for r in reports)
+    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
+                       reports, {x: formula}, {str(d): v for d, v in sizes.items()}, point, seed, "∂f/∂")
+
+
+def _check_hessian(loss: Expr, variables: list, formula, dims, values, seed) -> CheckResult:
+    from ..second import hessian
+
+    if len(variables) != 1 or variables[0].shape[1] != 1:
+        raise MatcalcError("check: order=2 needs one vector or scalar variable")
+    (x,) = variables
+    formula = hessian(loss, x) if formula is None else formula
+    gradient = grad(loss, x)
+    sizes = _default_sizes([loss, formula], dims or {})
+    reports, point = _jacobian_check(gradient, x, formula, sizes, values, seed, second_order_of=loss)
+    ok = all(r.ok for r in reports)
+    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
+                       reports, {x: formula}, {str(d): v for d, v in sizes.items()}, point, seed, "∂²ℓ/∂")

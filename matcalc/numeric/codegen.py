@@ -17,7 +17,7 @@ import sympy
 
 from ..errors import EvaluationError
 from ..expr import Const, Expr, Let, Ones, Symbol
-from ..ops import Add, Elementwise, Hadamard, Scale
+from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale
 from ..printing.common import postorder
 from . import runtime
 
@@ -105,6 +105,7 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
     code: dict[Expr, str] = {}
     literals: dict[Expr, str] = {}  # numbers and 𝟏, which NumPy broadcasts in elementwise operations
     negations: dict[Expr, Expr] = {}  # −X, held back until something other than a sum needs it
+    diagonals: dict[Expr, Expr] = {}  # diag(v), held back: products scale rows or columns by v instead
     helper_functions: dict[str, str] = {}
     bound = dict(zip(inputs, argument_names))
 
@@ -119,6 +120,8 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         if node not in code:
             if node in negations:
                 code[node] = emit(f"(-{operand(negations[node])})")
+            elif node in diagonals:
+                code[node] = emit(f"np.diagflat({operand(diagonals[node])})")
             elif isinstance(node, Ones):
                 code[node] = emit(node.numpy_code([], dim_code))
             else:
@@ -147,8 +150,14 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         if _negated(node) is not None:
             negations[node] = _negated(node)
             continue
+        if isinstance(node, DiagMat):
+            diagonals[node] = node.args[0]
+            continue
         if isinstance(node, Add):
             code[node] = emit(_sum_code(node, literals, operand))
+            continue
+        if isinstance(node, MatMul):
+            code[node] = emit(_product_code(node, diagonals, operand))
             continue
         inline = isinstance(node, _BROADCASTING) and any(c not in literals and c.shape == node.shape for c in node.args)
         arguments = [literals[c] if inline and c in literals else operand(c) for c in node.args]
@@ -182,6 +191,40 @@ def _sum_code(node: Expr, literals: dict, operand) -> str:
         text = literals[body] if inline and body in literals else operand(body)
         pieces.append((" - " if negated is not None else " + ") + text if pieces else ("-" if negated is not None else "") + text)
     return "(" + "".join(pieces) + ")"
+
+
+def _product_code(node: Expr, diagonals: dict, operand) -> str:
+    """A matrix chain: diag(v) factors scale rows or columns, and chains of three or more
+    dense factors go through multi_dot, which picks the cheapest order."""
+    groups: list = []  # each: [row scaling vector or None, dense factor codes, column scaling or None]
+    pending_rows = []
+    dense: list = []
+    for factor in node.args:
+        if factor in diagonals:
+            vector = operand(diagonals[factor])
+            if dense:
+                groups.append((pending_rows, dense, vector))
+                pending_rows, dense = [], []
+            else:
+                pending_rows.append(vector)
+            continue
+        dense.append(operand(factor))
+    if dense or pending_rows:
+        groups.append((pending_rows, dense, None))
+    pieces = []
+    for rows, factors, columns in groups:
+        if not factors:
+            pieces.append(f"np.diagflat({' * '.join(rows)})")
+            continue
+        text = factors[0] if len(factors) == 1 else (
+            f"({' @ '.join(factors)})" if len(factors) == 2 else f"np.linalg.multi_dot([{', '.join(factors)}])"
+        )
+        for vector in rows:
+            text = f"({vector} * {text})"
+        if columns is not None:
+            text = f"({text} * {columns}.T)"
+        pieces.append(text)
+    return pieces[0] if len(pieces) == 1 else "(" + " @ ".join(pieces) + ")"
 
 
 def _param_dims(node: Expr) -> tuple:
