@@ -477,10 +477,13 @@ def positive_term_first(e):
 
 @rule(Add, "Aᵀ + cA is written cA + Aᵀ")
 def order_transpose_pairs(e):
-    cores = [split_number(t)[1] for t in e.args]
+    split = [split_number(t) for t in e.args]
+    cores = [core for _, core in split]
     for index, core in enumerate(cores):
         if isinstance(core, Transpose) and core.args[0] in cores[index + 1 :]:
             later = cores.index(core.args[0], index + 1)
+            if split[later][0] < 0 <= split[index][0]:
+                continue  # a sum starts with a positive term (positive_term_first)
             terms = list(e.args)
             terms[index], terms[later] = terms[later], terms[index]
             return make(Add, tuple(terms))
@@ -692,6 +695,7 @@ class Simplifier:
 
     def __call__(self, root: Expr) -> Expr:
         memo, alias = self.memo, {}
+        chasing: set = set()  # targets pushed to resolve an alias, to detect rewrite cycles
         budget = _REWRITE_BUDGET_PER_NODE * 64
         stack = [root]
         while stack:
@@ -704,7 +708,12 @@ class Simplifier:
                 if target in memo:
                     memo[node] = memo[target]
                     stack.pop()
+                elif target in chasing:
+                    # The rewrites led back to where they started: keep the node as it is.
+                    memo[node] = node
+                    stack.pop()
                 else:
+                    chasing.add(target)
                     stack.append(target)
                 continue
             if isinstance(node, Let):

@@ -119,3 +119,14 @@ def test_rule_leaves_let_bodies_alone():
 def test_constant_is_not_rewritten():
     c = Const
     assert simplify(mc.expr.const(2)) is make(c, (), (2,))
+
+
+def test_competing_order_rules_terminate():
+    assert str(simplify(make(Add, (sc(-1, A), A.T)))) == "Aᵀ − A"
+    assert str(simplify(make(Add, (A.T, sc(-1, A))))) == "Aᵀ − A"
+
+
+def test_transposed_difference_simplifies_without_looping():
+    # seed 9374 of benchmarks/fuzz.py once looped forever on this shape of expression
+    e = make(Hadamard, (mc.matrix("C", 3, 3), make(Add, (sc(-1, A), A.T)).T))
+    assert str(simplify(e)) == "C ⊙ (A − Aᵀ)"
