@@ -7,6 +7,7 @@ recorded here with KaTeX.
 import pytest
 
 import matcalc
+from matcalc import derivation as derivation_module
 from matcalc.printing import latex as latex_module
 
 RECORDED_LATEX: list[str] = []
@@ -21,6 +22,17 @@ def _recording_render(self, root):
 
 
 latex_module.LatexPrinter.render = _recording_render
+
+_view_latex = derivation_module.View.latex
+
+
+def _recording_view_latex(self):
+    text = _view_latex(self)
+    RECORDED_LATEX.append(text)
+    return text
+
+
+derivation_module.View.latex = _recording_view_latex
 
 
 @pytest.fixture(autouse=True)

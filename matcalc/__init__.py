@@ -10,6 +10,7 @@ person would write, and check it numerically.
 (𝟏 − tanh(Wa + b)²)aᵀ
 """
 
+from .derivation import Derivation, Step, derive
 from .diff import grad
 from .errors import (
     DifferentiationError, EvaluationError, MatcalcError, OperandError, ParseError, ShapeError,
@@ -32,7 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
-    "CheckResult", "ShapeError", "Symbol", "abs", "check", "check_jacobian", "cos", "det", "diag", "differential", "dims", "dot", "elementwise", "evaluate", "exp",
+    "CheckResult", "Derivation", "Step", "ShapeError", "Symbol", "abs", "check", "check_jacobian", "cos", "derive", "det", "diag", "differential", "dims", "dot", "elementwise", "evaluate", "exp",
     "eye", "frob", "grad", "hessian", "hvp", "inv", "jacobian", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
     "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
     "tan", "tanh", "text", "to_numpy_source", "trace", "transpose", "vector", "zeros",

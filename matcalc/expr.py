@@ -56,6 +56,7 @@ class Expr:
     name: ClassVar[str] = "expr"
     family: ClassVar[str] = "leaf"  # leaf | linear | bilinear | nonlinear
     why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
+    why_latex: ClassVar[str] = ""  # the same rule's formula in LaTeX
 
     args: tuple
     params: tuple
@@ -323,6 +324,7 @@ class Let(Expr):
     name = "let"
     family = "linear"
     why = "a named intermediate passes its adjoint to its definition"
+    why_latex = r"C:\mathrm{d}z = C:\mathrm{d}(\text{its definition})"
 
     @classmethod
     def shape_rule(cls, args, params):

@@ -200,23 +200,22 @@ def scalar_out_of_product(e):
     return None
 
 
-@rule(MatMul, "diag(v)u = v ⊙ u, uᵀdiag(v) = (u ⊙ v)ᵀ, diag(a)diag(b) = diag(a ⊙ b)")
+@rule(MatMul, "diag(v)u = v ⊙ u for any column u (also a product), uᵀdiag(v) = (u ⊙ v)ᵀ, diag(a)diag(b) = diag(a ⊙ b)")
 def diagonal_product(e):
     factors = list(e.args)
     for index, f in enumerate(factors):
         if not isinstance(f, DiagMat):
             continue
         v = f.args[0]
-        after = factors[index + 1] if index + 1 < len(factors) else None
-        before = factors[index - 1] if index > 0 else None
-        if isinstance(after, DiagMat):
-            merged = make(DiagMat, (make(Hadamard, (v, after.args[0])),))
-            return product(factors[:index] + [merged] + factors[index + 2 :])
-        if after is not None and after.shape[1] == 1:
-            return product(factors[:index] + [make(Hadamard, (v, after))] + factors[index + 2 :])
-        if before is not None and before.shape[0] == 1:
-            row = transposed(make(Hadamard, (transposed(before), v)))
-            return product(factors[: index - 1] + [row] + factors[index + 1 :])
+        after, before = factors[index + 1 :], factors[:index]
+        if after and isinstance(after[0], DiagMat):
+            merged = make(DiagMat, (make(Hadamard, (v, after[0].args[0])),))
+            return product(before + [merged] + after[1:])
+        if after and after[-1].shape[1] == 1:
+            return product(before + [make(Hadamard, (v, product(after)))])
+        if before and before[0].shape[0] == 1:
+            row = transposed(make(Hadamard, (transposed(product(before)), v)))
+            return product([row] + after)
     return None
 
 

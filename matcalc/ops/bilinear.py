@@ -32,6 +32,7 @@ class MatMul(Expr):
     name = "matmul"
     family = "bilinear"
     why = "C:AB = CBᵀ:A = AᵀC:B — the adjoint of a factor is what stands left of it, transposed, times C, times what stands right of it, transposed"
+    why_latex = r"C:AB = CB^\top:A = A^\top C:B"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -96,6 +97,7 @@ class Scale(Expr):
     name = "scale"
     family = "bilinear"
     why = "C:(sX) = s(C:X) — a scalar factor passes through; the scalar itself receives C:X"
+    why_latex = r"C:(sX) = s\,(C:X)"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -149,6 +151,7 @@ class Hadamard(Expr):
     name = "hadamard"
     family = "bilinear"
     why = "C:(A ⊙ B) = (C ⊙ B):A — an elementwise factor multiplies the adjoint elementwise"
+    why_latex = r"C:(A \odot B) = (C \odot B):A"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -194,6 +197,7 @@ class Frob(Expr):
     name = "frob"
     family = "bilinear"
     why = "g(A:B) = gB:A = gA:B"
+    why_latex = r"g\,(A:B) = gB:A = gA:B"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -233,6 +237,7 @@ class Kron(Expr):
     name = "kron"
     family = "bilinear"
     why = "C:(A ⊗ B) contracts each block of C with B (for A) or each block entry with A (for B)"
+    why_latex = r"C:(A \otimes B) = C_B:A = C_A:B"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -275,6 +280,7 @@ class KronContract(Expr):
     name = "kron_contract"
     family = "bilinear"
     why = "C:(A ⊗ B) = C_B:A where C_B contracts each block of C with B"
+    why_latex = r"C:\operatorname{kron}^*(G, B) = G:(C \otimes B)"
 
     @classmethod
     def shape_rule(cls, args, params):

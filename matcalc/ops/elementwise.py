@@ -94,6 +94,7 @@ class Elementwise(Expr):
     name = "elementwise"
     family = "nonlinear"
     why = "d f(X) = f'(X) ⊙ dX, so C:f'(X) ⊙ dX = (C ⊙ f'(X)):dX"
+    why_latex = r"C:(f'(X) \odot \mathrm{d}X) = (C \odot f'(X)):\mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):

@@ -16,6 +16,7 @@ class Add(Expr):
     name = "add"
     family = "linear"
     why = "C:(A + B) = C:A + C:B — each term receives the whole adjoint"
+    why_latex = r"C:(A + B) = C:A + C:B"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -63,6 +64,7 @@ class Transpose(Expr):
     name = "transpose"
     family = "linear"
     why = "C:Aᵀ = Cᵀ:A — the adjoint of a transpose is the transposed adjoint"
+    why_latex = r"C:A^\top = C^\top:A"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -99,6 +101,7 @@ class Trace(Expr):
     name = "trace"
     family = "linear"
     why = "tr(A) = I:A"
+    why_latex = r"\operatorname{tr}(A) = I:A"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -132,6 +135,7 @@ class Sum(Expr):
     name = "sum"
     family = "linear"
     why = "sum(A) = 𝟏:A"
+    why_latex = r"\operatorname{sum}(A) = \mathbf{1}:A"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -163,6 +167,7 @@ class DiagMat(Expr):
     name = "diag"
     family = "linear"
     why = "C:diag(v) = diag(C):v"
+    why_latex = r"C:\operatorname{diag}(v) = \operatorname{diag}(C):v"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -198,6 +203,7 @@ class DiagVec(Expr):
     name = "diag"
     family = "linear"
     why = "c:diag(X) = diag(c):X"
+    why_latex = r"c:\operatorname{diag}(X) = \operatorname{diag}(c):X"
 
     @classmethod
     def shape_rule(cls, args, params):

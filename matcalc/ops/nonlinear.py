@@ -34,6 +34,7 @@ class Power(Expr):
     name = "power"
     family = "nonlinear"
     why = "d(X^p) = pX^(p−1) ⊙ dX"
+    why_latex = r"\mathrm{d}(X^{p}) = pX^{p-1} \odot \mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -87,6 +88,7 @@ class Inverse(Expr):
     name = "inv"
     family = "nonlinear"
     why = "dX⁻¹ = −X⁻¹ dX X⁻¹, so C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX"
+    why_latex = r"C:\mathrm{d}X^{-1} = -X^{-\top} C X^{-\top}:\mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -119,6 +121,7 @@ class Det(Expr):
     name = "det"
     family = "nonlinear"
     why = "d det X = det(X) X⁻ᵀ:dX"
+    why_latex = r"\mathrm{d}\det X = \det(X)\, X^{-\top}:\mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -150,6 +153,7 @@ class LogDet(Expr):
     name = "logdet"
     family = "nonlinear"
     why = "d log det X = X⁻ᵀ:dX"
+    why_latex = r"\mathrm{d}\log\det X = X^{-\top}:\mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -180,6 +184,7 @@ class Norm(Expr):
     name = "norm"
     family = "nonlinear"
     why = "d‖X‖ = (X/‖X‖):dX"
+    why_latex = r"\mathrm{d}\lVert X \rVert = \frac{X}{\lVert X \rVert}:\mathrm{d}X"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -214,6 +219,7 @@ class Softmax(Expr):
     name = "softmax"
     family = "nonlinear"
     why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
+    why_latex = r"C:\mathrm{d}s = (s \odot C - s\,s^\top C):\mathrm{d}x"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -248,6 +254,7 @@ class LogSumExp(Expr):
     name = "logsumexp"
     family = "nonlinear"
     why = "d logsumexp(x) = softmax(x):dx"
+    why_latex = r"\mathrm{d}\operatorname{logsumexp}(x) = \operatorname{softmax}(x):\mathrm{d}x"
 
     @classmethod
     def shape_rule(cls, args, params):

@@ -22,6 +22,8 @@ _ESCAPES = {
 
 def latex_name(label: str) -> str:
     """A variable name as LaTeX: W1 → W_{1}, alpha → \\alpha, anything else escaped."""
+    if label.startswith("δ_"):
+        return f"\\delta_{{{latex_name(label[2:])}}}"
     base, index = split_name(label)
     if base in _GREEK:
         body = "\\" + base

@@ -15,6 +15,8 @@ class TextPrinter(Printer):
     latex = False
 
     def name(self, label: str) -> str:
+        if label.startswith("δ_"):
+            return "δ_" + self.name(label[2:])
         base, index = split_name(label)
         return base + index.translate(_SUBSCRIPT)
 
