@@ -27,6 +27,21 @@ def mlp_loss(depth: int):
     return mc.norm(h - t) ** 2 / 2, weights
 
 
+def time_derive(depth: int) -> tuple[float, int, int]:
+    """mc.derive with every step, on the MLP with named layers: seconds, steps, backprop-view characters."""
+    (n,) = mc.dims("n")
+    x, t = mc.vector("x", n), mc.vector("t", n)
+    weights = [mc.matrix(f"W{i + 1}", n, n) for i in range(depth)]
+    h = x
+    for i, W in enumerate(weights):
+        h = mc.let(f"h{i + 1}", mc.tanh(mc.let(f"z{i + 1}", W @ h)))
+    loss = mc.norm(h - t) ** 2 / 2
+    start = time.perf_counter()
+    derivation = mc.derive(loss, weights)
+    seconds = time.perf_counter() - start
+    return seconds, len(derivation.steps), len(str(derivation.view("backprop")).encode())
+
+
 def time_matcalc(depth: int, repeats: int = 3) -> tuple[float, int]:
     best, size = float("inf"), 0
     for _ in range(repeats):
@@ -80,11 +95,13 @@ def main(argv=None) -> None:
     parser.add_argument("--no-sympy", action="store_true")
     args = parser.parse_args(argv)
     depths = [int(d) for d in args.depths.split(",")]
-    print(f"{'L':>5} {'matcalc (ms)':>13} {'ms per layer':>13} {'DAG nodes':>10} {'nodes/L':>8}  SymPy MatrixSymbol.diff")
+    print(f"{'L':>5} {'grad (ms)':>10} {'ms/layer':>9} {'DAG nodes':>10} {'nodes/L':>8} {'derive (ms)':>12} {'steps':>6} {'backprop view':>14}  SymPy MatrixSymbol.diff")
     for depth in depths:
         seconds, size = time_matcalc(depth)
+        derive_seconds, steps, characters = time_derive(depth)
         sympy_column = "" if args.no_sympy or depth > 8 else time_sympy(depth)
-        print(f"{depth:>5} {seconds * 1e3:>13.2f} {seconds * 1e3 / depth:>13.3f} {size:>10} {size / depth:>8.1f}  {sympy_column}")
+        print(f"{depth:>5} {seconds * 1e3:>10.2f} {seconds * 1e3 / depth:>9.3f} {size:>10} {size / depth:>8.1f} "
+              f"{derive_seconds * 1e3:>12.1f} {steps:>6} {characters:>12} B  {sympy_column}")
 
 
 if __name__ == "__main__":

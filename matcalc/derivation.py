@@ -11,6 +11,7 @@ diag(σ'(z)) into ⊙ and reverses the order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .diff import _check_loss, _check_variables, depends_on, grad
 from .errors import DifferentiationError
@@ -45,8 +46,13 @@ class Differential(Expr):
 def substitute(expr: Expr, mapping: dict) -> Expr:
     """``expr`` with the nodes in ``mapping`` replaced, rebuilt bottom-up without recursion."""
     rebuilt: dict = {}
-    for node in postorder([expr]):
-        rebuilt[node] = mapping[node] if node in mapping else node.rebuild(tuple(rebuilt[c] for c in node.args))
+    for node in postorder([expr], into_lets=False):
+        if node in mapping:
+            rebuilt[node] = mapping[node]
+        elif isinstance(node, Let):
+            rebuilt[node] = node  # a named intermediate keeps its definition
+        else:
+            rebuilt[node] = node.rebuild(tuple(rebuilt[c] for c in node.args))
     return rebuilt[expr]
 
 
@@ -65,6 +71,7 @@ class Step:
     after: Expr | None
     note: str = ""
     why_latex: str = ""
+    subject: Expr | None = None  # the variable a read_off step reads off
 
 
 @dataclass(frozen=True)
@@ -170,13 +177,17 @@ class Derivation:
             if step.note:
                 note = f"{note}; {step.note}" if note else step.note
             note_latex = "" if step.rule == "differential" else _text_note(step.rule, step.why_latex)
-            if step.after is not None:
+            if step.rule == "read_off":
+                variable = step.subject
+                symmetric = variable.is_symmetric and not variable.is_scalar
+                view.lines.append(Line(f"∂ℓ/∂{text(variable)}", f"\\frac{{\\partial \\ell}}{{\\partial {latex_name(variable.label)}}}",
+                                       self.finals[variable],
+                                       "read off dℓ = G:dX ⇒ ∂ℓ/∂X = G" + (" (symmetric: sym(G) = (G + Gᵀ)/2)" if symmetric else ""),
+                                       _text_note("read off", step.why_latex)))
+                if step.after is not None:
+                    view.lines.append(Line("dℓ", "\\mathrm{d}\\ell", step.after, "what is left of dℓ", _text_note("remaining terms")))
+            elif step.after is not None:
                 view.lines.append(Line(lhs, lhs_latex, step.after, note, note_latex))
-        for variable in self.variables:
-            final = self.finals[variable]
-            view.lines.append(Line(f"∂ℓ/∂{text(variable)}", f"\\frac{{\\partial \\ell}}{{\\partial {latex_name(variable.label)}}}", final,
-                                   "read off dℓ = G:dX ⇒ ∂ℓ/∂X = G" + (" (symmetric: sym(G) = (G + Gᵀ)/2)" if variable.is_symmetric and not variable.is_scalar else ""),
-                                   _text_note("read off", "\\mathrm{d}\\ell = G:\\mathrm{d}X \\Rightarrow \\partial\\ell/\\partial X = G")))
         for placeholder_symbol, value in self.definitions:
             view.lines.append(Line(text(placeholder_symbol), LatexPrinter([placeholder_symbol]).render(placeholder_symbol), value,
                                    "the adjoint named above", _text_note("named adjoint")))
@@ -184,23 +195,26 @@ class Derivation:
 
     def backprop_equations(self) -> tuple[list, dict]:
         """The δ definitions and the gradients; a δ used once, by another δ, is written in place."""
-        definitions = list(self.definitions)
-        finals = dict(self.finals)
+        deltas = {delta for delta, _ in self.definitions}
+
+        def references(expr: Expr) -> set:
+            return {node for node in postorder([expr], into_lets=False) if node in deltas}
+
+        values = dict(self.definitions)
+        refs = {delta: references(value) for delta, value in values.items()}
+        final_refs = set().union(*(references(g) for g in self.finals.values())) if self.finals else set()
         simplifier = Simplifier()
-        changed = True
-        while changed:
-            changed = False
-            for k in range(len(definitions) - 1, -1, -1):
-                delta, value = definitions[k]
-                users = [i for i, (_, v) in enumerate(definitions) if i != k and delta in postorder([v])]
-                final_users = [v for v, g in finals.items() if delta in postorder([g])]
-                if len(users) == 1 and not final_users:
-                    d, v = definitions[users[0]]
-                    definitions[users[0]] = (d, simplifier(substitute(v, {delta: value})))
-                    del definitions[k]
-                    changed = True
-                    break
-        return definitions, finals
+        kept = []
+        for delta, _ in self.definitions:
+            users = [other for other in values if other is not delta and delta in refs[other]]
+            if len(users) == 1 and delta not in final_refs:
+                (user,) = users
+                values[user] = simplifier(substitute(values[user], {delta: values[delta]}))
+                refs[user] = (refs[user] - {delta}) | refs[delta]
+                del values[delta], refs[delta]
+            else:
+                kept.append(delta)
+        return [(delta, values[delta]) for delta in kept], dict(self.finals)
 
     def _backprop_view(self) -> View:
         view = View("backprop", "Backprop: the adjoints of the named intermediates, δ_z := ∂ℓ/∂z, from the loss back")
@@ -269,10 +283,16 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
         used = list(dict.fromkeys(r.rule for r in simplifier.trace[start:]))
         return result, ("tidied by " + ", ".join(used)) if used else ""
 
+    waiting = {v: 0 for v in variables}  # contributions still to arrive at each variable
     for node in order:
+        for child in node.args:
+            if child in waiting:
+                waiting[child] += 1
+    finals: dict = {}
+
+    def collect(node) -> None:
+        nonlocal terms
         positions = [k for k, (_, n) in enumerate(terms) if n is node]
-        if not positions:
-            continue
         if len(positions) > 1:
             before = _frontier(terms)
             adjoint, note = tidy(make(Add, tuple(terms[k][0] for k in positions)))
@@ -280,6 +300,23 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             terms[positions[0]] = (adjoint, node)
             steps.append(Step("collect_terms", f"{text(node)} is reached along {len(positions)} paths: G₁:dX + G₂:dX = (G₁ + G₂):dX",
                               before, _frontier(terms), note, "G_1:\\mathrm{d}X + G_2:\\mathrm{d}X = (G_1 + G_2):\\mathrm{d}X"))
+
+    def read_off(variable) -> None:
+        nonlocal terms
+        collect(variable)
+        position = next(k for k, (_, n) in enumerate(terms) if n is variable)
+        g = terms[position][0]
+        if variable.is_symmetric and not variable.is_scalar:
+            g = simplifier(make(Scale, (make(Const, (), (Fraction(1, 2),)), make(Add, (g, make(Transpose, (g,)))))))
+        finals[variable] = g
+        terms = terms[:position] + terms[position + 1 :]
+        steps.append(Step("read_off", f"dℓ = G:d{text(variable)} ⇒ ∂ℓ/∂{text(variable)} = {text(g)}",
+                          None, _frontier(terms) if terms else None, "", "\\mathrm{d}\\ell = G:\\mathrm{d}X \\Rightarrow \\partial\\ell/\\partial X = G", variable))
+
+    for node in order:
+        if node in waiting or not any(n is node for _, n in terms):
+            continue
+        collect(node)
         position = next(k for k, (_, n) in enumerate(terms) if n is node)
         adjoint = terms[position][0]
         if isinstance(node, Let):
@@ -289,10 +326,8 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             steps.append(Step("name_adjoint", f"δ_{node.label} := ∂ℓ/∂{node.label} = {text(adjoint)}",
                               None, _frontier(terms), "", f"\\delta_{{{latex_name(node.label)}}} := \\partial\\ell/\\partial {latex_name(node.label)}"))
             adjoint = delta
-        if node in variables:
-            continue
         before = _frontier(terms)
-        new_terms, notes = [], []
+        new_terms, notes, arrived = [], [], []
         for index, child in enumerate(node.args):
             if child in dependent:
                 contribution, note = tidy(node.pullback(index, adjoint))
@@ -301,25 +336,17 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
                     notes.append(note)
                 if shapes:
                     notes.append(f"{text(contribution)} is {shape_str(contribution.shape)}, like {text(child)}")
+                if child in waiting:
+                    waiting[child] -= 1
+                    if waiting[child] == 0:
+                        arrived.append(child)
         terms = terms[:position] + new_terms + terms[position + 1 :]
         steps.append(Step(node.name, node.why, before, _frontier(terms), "; ".join(notes), node.why_latex))
-    finals = {}
+        for variable in arrived:
+            read_off(variable)
     for variable in variables:
-        found = [g for g, n in terms if n is variable]
-        if not found:
-            finals[variable] = make(Zero, (), variable.shape)
-        elif variable.is_symmetric and not variable.is_scalar:
-            g = found[0]
-            finals[variable] = simplifier(make(Scale, (make(Const, (), (_half(),)), make(Add, (g, make(Transpose, (g,)))))))
-        else:
-            finals[variable] = found[0]
+        finals.setdefault(variable, make(Zero, (), variable.shape))
     return Derivation(loss, variables, single, steps, definitions, finals, shapes)
-
-
-def _half():
-    from fractions import Fraction
-
-    return Fraction(1, 2)
 
 
 # --- the index view ----------------------------------------------------------------------------------

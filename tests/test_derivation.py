@@ -32,9 +32,10 @@ def test_differential_view_names_each_rule():
     loss, W = sigmoid_layer()
     d = mc.derive(loss, W)
     assert [s.rule for s in d.steps] == [
-        "differential", "scale", "sum", "power", "add", "elementwise", "name_adjoint", "let", "matmul"
+        "differential", "scale", "sum", "power", "add", "elementwise", "name_adjoint", "let", "matmul", "read_off"
     ]
-    assert str(d.steps[-1].after) == "δ_z aᵀ : dW"
+    assert str(d.steps[-2].after) == "δ_z aᵀ : dW"
+    assert d.steps[-1].subject is W
     text = str(d)
     assert "matmul: C:AB = CBᵀ:A = AᵀC:B" in text
     assert "∂ℓ/∂W = δ_z aᵀ" in text

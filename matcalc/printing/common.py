@@ -15,8 +15,11 @@ from ..expr import PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Const, Expr,
 _NAME_WITH_INDEX = re.compile(r"^([A-Za-z]|[A-Za-z][A-Za-z]+?)_?(\d+)$")
 
 
-def postorder(roots) -> list[Expr]:
-    """Every node reachable from ``roots``, each after its arguments, each once."""
+def postorder(roots, into_lets: bool = True) -> list[Expr]:
+    """Every node reachable from ``roots``, each after its arguments, each once.
+
+    With ``into_lets=False`` a named intermediate is a leaf: its definition is not visited.
+    """
     order: list[Expr] = []
     seen: set[int] = set()
     stack = [(root, False) for root in reversed(list(roots))]
@@ -29,6 +32,8 @@ def postorder(roots) -> list[Expr]:
             continue
         seen.add(id(node))
         stack.append((node, True))
+        if not into_lets and isinstance(node, Let):
+            continue
         for child in reversed(node.args):
             if id(child) not in seen:
                 stack.append((child, False))
@@ -49,12 +54,12 @@ class Printer:
         self.current: Expr | None = None
         self.compact = all(
             len(split_name(node.label)[0]) == 1
-            for node in postorder(roots)
+            for node in postorder(roots, into_lets=False)
             if isinstance(node, (Symbol, Let))
         )
 
     def render(self, root: Expr) -> str:
-        for node in postorder([root]):
+        for node in postorder([root], into_lets=False):
             if node not in self.results:
                 self.current = node
                 result = node.render(self)
