@@ -23,6 +23,7 @@ from .ops import (
     abs, cos, det, diag, dot, elementwise, exp, frob, inv, kron, log, logdet, logsumexp, norm, relu,
     sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace, transpose,
 )
+from .parse import parse, to_syntax
 from .printing.latex import latex
 from .second import differential, hessian, hvp, jacobian
 from .printing.text import text
@@ -34,7 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
     "CheckResult", "Derivation", "Step", "ShapeError", "Symbol", "abs", "check", "check_jacobian", "cos", "derive", "det", "diag", "differential", "dims", "dot", "elementwise", "evaluate", "exp",
-    "eye", "frob", "grad", "hessian", "hvp", "inv", "jacobian", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm",
+    "eye", "frob", "grad", "hessian", "hvp", "inv", "jacobian", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm", "parse",
     "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
-    "tan", "tanh", "text", "to_numpy_source", "trace", "transpose", "vector", "zeros",
+    "tan", "tanh", "text", "to_numpy_source", "to_syntax", "trace", "transpose", "vector", "zeros",
 ]

@@ -1,23 +1,109 @@
-"""The ``matcalc`` command."""
+"""The ``matcalc`` command: derive, explain and check gradients from the shell.
+
+Exit codes: 0 success, 1 a numeric check failed, 2 bad input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from . import demo as demo_module
+from .errors import MatcalcError
+
+EXAMPLES = """examples:
+  matcalc grad "0.5*norm2(A*x - b)^2" --wrt x
+  matcalc grad "tr(A*X'*B*X*C)" --wrt X --steps --latex
+  matcalc grad "sum(log(exp(-y.*(X*w)) + vector(1)))" --wrt w --check --code numpy
+  matcalc grad "x'*S*x" --wrt x --var S=symmetric
+  matcalc demo
+
+types by first letter: a-g scalar, h-z vector, A-Z matrix (override with --var NAME=TYPE,
+TYPE one of scalar, vector, matrix, symmetric)"""
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus: gradients by Frobenius differentials, derived, explained and checked.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("demo", help="derive, explain and check the seed examples")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo_module.run(sys.stdout)
+    grad = commands.add_parser("grad", help="the gradient of a scalar expression", epilog=EXAMPLES,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    grad.add_argument("expression", help="in matrixcalculus.org syntax, e.g. \"0.5*norm2(A*x - b)^2\"")
+    grad.add_argument("--wrt", required=True, action="append", help="the variable (repeat for several)")
+    grad.add_argument("--var", action="append", default=[], metavar="NAME=TYPE", help="a variable's type")
+    grad.add_argument("--steps", action="store_true", help="show the derivation step by step")
+    grad.add_argument("--view", choices=["differential", "backprop", "index", "jacobian"], help="which derivation view")
+    grad.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    grad.add_argument("--check", action="store_true", help="check numerically (exit 1 if the check fails)")
+    grad.add_argument("--code", choices=["numpy"], help="print standalone code for value and gradient")
+    grad.add_argument("--json", action="store_true", help="print one JSON object")
+    commands.add_parser("demo", help="derive and check the built-in examples")
+    return parser
+
+
+def _run_grad(args, out) -> int:
+    from . import check, derive, latex, parse, to_numpy_source
+    from .diff import grad
+
+    types = {}
+    for item in args.var:
+        name, sep, kind = item.partition("=")
+        if not sep:
+            raise MatcalcError(f"--var takes NAME=TYPE, got {item!r}")
+        types[name.strip()] = kind.strip()
+    expr = parse(args.expression, **types)
+    variables = []
+    for name in args.wrt:
+        if name not in expr.variables:
+            known = ", ".join(expr.variables) or "none"
+            raise MatcalcError(f"--wrt {name}: the expression has no variable {name!r} (it has {known})")
+        variables.append(expr.variables[name])
+    gradients = grad(expr, variables)
+    result: dict = {"expression": str(expr), "gradients": {}, "latex": {}}
+    for variable, gradient in zip(variables, gradients):
+        result["gradients"][variable.label] = str(gradient)
+        result["latex"][variable.label] = latex(gradient)
+    status = 0
+    lines = []
+    if args.steps or args.view:
+        view = derive(expr, variables).view(args.view or "differential")
+        lines.append(view.latex() if args.latex else str(view))
+        result["derivation"] = str(view)
+    else:
+        for variable, gradient in zip(variables, gradients):
+            lines.append(f"∂/∂{variable.label} = " + (latex(gradient) if args.latex else str(gradient)))
+    if args.check:
+        report = check(expr, variables)
+        lines.append(str(report))
+        result["check"] = {"ok": report.ok, "max_abs_error": report.max_abs_error, "max_rel_error": report.max_rel_error}
+        status = 0 if report.ok else 1
+    if args.code:
+        source = to_numpy_source(list(expr.variables.values()), [expr, *gradients], name="value_and_grad")
+        lines.append(source)
+        result["code"] = source
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else "\n\n".join(lines), file=out)
+    return status
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return 2 if exit_.code else 0
+    try:
+        if args.command == "demo":
+            return demo_module.run(sys.stdout)
+        if args.command == "grad":
+            return _run_grad(args, sys.stdout)
+    except MatcalcError as error:
+        print(f"matcalc: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     parser.print_help()
     return 0
 

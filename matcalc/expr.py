@@ -116,6 +116,13 @@ class Expr:
         return self.is_scalar
 
     @property
+    def variables(self) -> dict:
+        """The variables the expression uses, by name, in order of first appearance."""
+        from .printing.common import postorder
+
+        return {node.label: node for node in postorder([self]) if isinstance(node, Symbol)}
+
+    @property
     def T(self) -> "Expr":
         return ops.transpose(self)
 

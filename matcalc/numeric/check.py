@@ -189,39 +189,33 @@ def _as_sympy_matrix(value: np.ndarray) -> sympy.Matrix:
 
 
 def elementwise_chain_rule(loss: Expr, variables: list, values: dict, sizes: dict) -> list[np.ndarray]:
-    """∂loss/∂variable entry by entry, by sympy's scalar chain rule at the point."""
-    bindings, grids = {}, {}
-    for k, symbol in enumerate(symbols_of([loss])):
-        value = np.asarray(values[symbol], dtype=float)
-        if symbol in variables:
-            grid = sympy.Matrix(
-                value.shape[0], value.shape[1],
-                lambda i, j, k=k: sympy.Symbol(f"v{k}_{i}_{j}", real=True),
-            )
-            if symbol.is_symmetric and not symbol.is_scalar:
-                grid = sympy.Matrix(value.shape[0], value.shape[1], lambda i, j, g=grid: g[min(i, j), max(i, j)])
-            grids[symbol] = (grid, value)
-            bindings[symbol] = grid
-        else:
-            bindings[symbol] = _as_sympy_matrix(value)
-    scalar = entrywise_value(loss, bindings, sizes)[0, 0]
-    point = {}
-    for grid, value in grids.values():
-        for i in range(grid.rows):
-            for j in range(grid.cols):
-                point[grid[i, j]] = sympy.Float(float(value[i, j]), 17)
+    """∂loss/∂variable entry by entry, by sympy's scalar chain rule at the point.
+
+    One entry at a time becomes a sympy symbol (for a symmetric variable, the pair (i, j),
+    (j, i)); every other entry is its number.  Each operation computes the loss's value
+    entry by entry, and sympy differentiates that one scalar expression.
+    """
+    numeric = {s: _as_sympy_matrix(np.atleast_2d(np.asarray(values[s], dtype=float))) for s in symbols_of([loss])}
+    entry = sympy.Symbol("entry", real=True)
     results = []
     for variable in variables:
-        grid, value = grids[variable]
-        derivative = np.zeros(value.shape)
+        value = np.atleast_2d(np.asarray(values[variable], dtype=float))
         symmetric = variable.is_symmetric and not variable.is_scalar
-        for i in range(grid.rows):
-            for j in range(grid.cols):
-                d = sympy.diff(scalar, grid[i, j])
-                number = complex(d.xreplace(point).evalf(20))
-                if abs(number.imag) > 1e-12:
-                    raise MatcalcError("check: the loss is not real at the check point")
-                derivative[i, j] = number.real / (2 if symmetric and i != j else 1)
+        derivative = np.zeros(value.shape)
+        for i, j in np.ndindex(value.shape):
+            if symmetric and i > j:
+                continue
+            grid = numeric[variable].copy()
+            grid[i, j] = entry
+            if symmetric:
+                grid[j, i] = entry
+            scalar = entrywise_value(loss, {**numeric, variable: grid}, sizes)[0, 0]
+            number = complex(sympy.diff(scalar, entry).subs(entry, sympy.Float(float(value[i, j]), 17)).evalf(20))
+            if abs(number.imag) > 1e-12:
+                raise MatcalcError("check: the loss is not real at the check point")
+            derivative[i, j] = number.real / (2 if symmetric and i != j else 1)
+            if symmetric:
+                derivative[j, i] = derivative[i, j]
         results.append(derivative)
     return results
 

@@ -110,7 +110,8 @@ class Inverse(Expr):
         return f"np.linalg.inv({args[0]})"
 
     def entrywise(self, args, size):
-        return args[0].inv(method="LU")
+        # One symbolic entry among floats: cancel keeps each entry a small rational function.
+        return args[0].inv(method="ADJ").applyfunc(sympy.cancel)
 
     def render(self, p):
         return p.postfix(p.wrap(0, PREC_ATOM), "⁻¹", "^{-1}"), PREC_POSTFIX
@@ -140,7 +141,7 @@ class Det(Expr):
         return f"np.linalg.det({args[0]}).reshape(1, 1)"
 
     def entrywise(self, args, size):
-        return sympy.Matrix([[args[0].det(method="berkowitz")]])
+        return sympy.Matrix([[sympy.cancel(args[0].det(method="berkowitz"))]])
 
     def render(self, p):
         return p.call("det", "\\det", p.wrap(0, 0)), PREC_ATOM
@@ -171,7 +172,7 @@ class LogDet(Expr):
         return f"np.linalg.slogdet({args[0]})[1].reshape(1, 1)"
 
     def entrywise(self, args, size):
-        return sympy.Matrix([[sympy.log(sympy.Abs(args[0].det(method="berkowitz")))]])
+        return sympy.Matrix([[sympy.log(sympy.Abs(sympy.cancel(args[0].det(method="berkowitz"))))]])
 
     def render(self, p):
         return p.call("log det", "\\log\\det", p.wrap(0, 0)), PREC_ATOM
