@@ -206,7 +206,9 @@ def parse(text: str, **types: str) -> Expr:
     xᵀAx
     >>> print(mc.grad(e, e.variables["x"]))
     (A + Aᵀ)x
-    >>> mc.parse("0.5*norm2(A*x - b)^2").variables["b"].kind
+    >>> mc.parse("0.5*norm2(A*x - b)^2").variables["b"].kind  # b is a scalar by its first letter
+    'scalar'
+    >>> mc.parse("0.5*norm2(A*x - b)^2", b="vector").variables["b"].kind
     'vector'
     """
     if not isinstance(text, str):
