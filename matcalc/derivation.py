@@ -118,6 +118,9 @@ class View:
     def _repr_latex_(self) -> str:
         return self.latex()
 
+    def __repr__(self) -> str:
+        return str(self)
+
 
 def _text_note(rule: str, latex_formula: str = "") -> str:
     label = "\\text{" + rule.replace("_", " ") + "}"

@@ -55,6 +55,9 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.ok
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         sizes = ", ".join(f"{d} = {v}" for d, v in self.sizes.items())
         lines = []
