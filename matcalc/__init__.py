@@ -13,20 +13,49 @@ person would write, and check it numerically.
 from .derivation import Derivation, Step, derive
 from .diff import grad
 from .errors import (
-    DifferentiationError, EvaluationError, MatcalcError, OperandError, ParseError, ShapeError,
+    DifferentiationError,
+    EvaluationError,
+    MatcalcError,
+    OperandError,
+    ParseError,
+    ShapeError,
 )
 from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
 from .numeric.check import CheckResult, check, check_jacobian
 from .numeric.evaluate import evaluate
 from .numeric.lambdify import lambdify, to_numpy_source
 from .ops import (
-    abs, cos, det, diag, dot, elementwise, exp, frob, inv, kron, log, logdet, logsumexp, norm, relu,
-    sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace, transpose,
+    abs,
+    cos,
+    det,
+    diag,
+    dot,
+    elementwise,
+    exp,
+    frob,
+    inv,
+    kron,
+    log,
+    logdet,
+    logsumexp,
+    norm,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    sum,
+    tan,
+    tanh,
+    trace,
+    transpose,
 )
 from .parse import parse, to_syntax
 from .printing.latex import latex
-from .second import differential, hessian, hvp, jacobian
 from .printing.text import text
+from .second import differential, hessian, hvp, jacobian
 from .shapes import dims
 from .simplify import simplify
 

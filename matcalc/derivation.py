@@ -17,7 +17,18 @@ from .diff import _check_loss, _check_variables, depends_on, grad
 from .errors import DifferentiationError
 from .expr import PREC_ATOM, Const, Expr, Identity, Let, Ones, Symbol, Zero, make
 from .ops import (
-    Add, DiagMat, DiagVec, Elementwise, Frob, Hadamard, MatMul, Power, Scale, Sum, Trace, Transpose,
+    Add,
+    DiagMat,
+    DiagVec,
+    Elementwise,
+    Frob,
+    Hadamard,
+    MatMul,
+    Power,
+    Scale,
+    Sum,
+    Trace,
+    Transpose,
 )
 from .printing.common import postorder
 from .printing.latex import LatexPrinter, latex_name

@@ -25,10 +25,10 @@ PREC_NEG = 20
 PREC_POSTFIX = 40
 PREC_ATOM = 50
 
-_interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+_interned: weakref.WeakValueDictionary[tuple, Expr] = weakref.WeakValueDictionary()
 
 
-def make(cls: type, args: tuple = (), params: tuple = ()) -> "Expr":
+def make(cls: type, args: tuple = (), params: tuple = ()) -> Expr:
     """The unique node of class ``cls`` over ``args``; the class checks the shapes."""
     key = (cls, args, params)
     node = _interned.get(key)
@@ -67,11 +67,11 @@ class Expr:
     def shape_rule(cls, args: tuple, params: tuple) -> Shape:
         raise NotImplementedError
 
-    def pullback(self, index: int, adjoint: "Expr") -> "Expr":
+    def pullback(self, index: int, adjoint: Expr) -> Expr:
         """The adjoint of ``args[index]`` given the adjoint of this node (G:dY = ·:dX)."""
         raise NotImplementedError(f"{self.name} has no pullback")
 
-    def differential(self, dargs: list) -> "Expr":
+    def differential(self, dargs: list) -> Expr:
         """dY in terms of the arguments' differentials (``None`` where one is zero)."""
         raise NotImplementedError(f"{self.name} has no differential")
 
@@ -81,7 +81,7 @@ class Expr:
     def render(self, p) -> tuple[str, int]:
         raise NotImplementedError(f"{self.name} has no printing rule")
 
-    def entrywise(self, args: list, size) -> "sympy.Matrix":
+    def entrywise(self, args: list, size) -> sympy.Matrix:
         """The value as a sympy Matrix of scalar expressions, computed entry by entry.
 
         This is the elementwise oracle's meaning of the operation, written independently of
@@ -90,7 +90,7 @@ class Expr:
         raise NotImplementedError(f"{self.name} has no entrywise rule")
 
     # --- structure -----------------------------------------------------------------------
-    def rebuild(self, args: tuple) -> "Expr":
+    def rebuild(self, args: tuple) -> Expr:
         """The same operation over new arguments (the args must keep their shapes)."""
         return self if args == self.args else make(type(self), tuple(args), self.params)
 
@@ -123,7 +123,7 @@ class Expr:
         return {node.label: node for node in postorder([self]) if isinstance(node, Symbol)}
 
     @property
-    def T(self) -> "Expr":
+    def T(self) -> Expr:
         return ops.transpose(self)
 
     # --- NumPy operator meaning -------------------------------------------------------------

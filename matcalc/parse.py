@@ -365,7 +365,6 @@ def _located(message: str, text: str, position: int) -> str:
 def _build(text, program, shapes, arguments_of, dims, variables, root) -> Expr:
     names: dict[int, sympy.Symbol] = {}
     letters = iter(["n", "m", "k", "p", "q", "r"] + [f"n{i}" for i in range(1, 10_000)])
-    sizes: dict[int, object] = {}
 
     def size(d):
         root_class = dims.find(d)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Union
 
 import sympy
 
 from .errors import OperandError, ShapeError
 
-Dim = Union[int, sympy.Expr]
+Dim = int | sympy.Expr
 Shape = tuple  # (rows, cols); every matcalc expression is two-dimensional
 
 

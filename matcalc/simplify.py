@@ -9,14 +9,26 @@ derivations show them as steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 from .expr import Const, Expr, Identity, Let, Ones, Zero, make
 from .ops import (
-    Add, DiagMat, DiagVec, Elementwise, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Sum,
-    Trace, Transpose,
+    Add,
+    DiagMat,
+    DiagVec,
+    Elementwise,
+    Frob,
+    Hadamard,
+    Inverse,
+    Kron,
+    MatMul,
+    Power,
+    Scale,
+    Sum,
+    Trace,
+    Transpose,
 )
 from .ops.elementwise import sqrt_f
 from .shapes import dim_product
@@ -26,7 +38,7 @@ from .shapes import dim_product
 class Rule:
     name: str
     op: type
-    apply: Callable[[Expr], "Expr | None"]
+    apply: Callable[[Expr], Expr | None]
     summary: str
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from matcalc.expr import Const, Identity, make
+from matcalc.expr import Const, make
 from matcalc.ops import Add, DiagMat, DiagVec, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose
 from matcalc.simplify import all_rules, simplify
 from tests.helpers import random_values

@@ -87,7 +87,7 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
     signature = ", ".join(argument_names + (["*"] + [f"{k}=None" for k in keyword_dims] if keyword_dims else []))
 
     lines = [f"def {function_name}({signature}):"]
-    for index, (symbol, name) in enumerate(zip(inputs, argument_names)):
+    for symbol, name in zip(inputs, argument_names):
         lines.append(f"    {name} = _as_matrix({name}, {symbol.label!r}, {symbol.shape[1] == 1})")
     for d, (index, axis) in inferred.items():
         lines.append(f"    {dim_names[d]} = {argument_names[index]}.shape[{axis}]")

@@ -323,8 +323,8 @@ class KronContract(Expr):
         p, q = other.shape
         rows, cols = size(self.shape[0]), size(self.shape[1])
         if self.params[0] == 0:
-            return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + l] * other[k, l] for k in range(p) for l in range(q)]))
-        return sympy.Matrix(rows, cols, lambda k, l: sympy.Add(*[g[i * rows + k, j * cols + l] * other[i, j] for i in range(p) for j in range(q)]))
+            return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + c] * other[k, c] for k in range(p) for c in range(q)]))
+        return sympy.Matrix(rows, cols, lambda k, c: sympy.Add(*[g[i * rows + k, j * cols + c] * other[i, j] for i in range(p) for j in range(q)]))
 
     def render(self, p):
         side = self.params[0] + 1

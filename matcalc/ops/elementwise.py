@@ -7,7 +7,7 @@ function named f' whose formula sympy derives from f's.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 
@@ -53,7 +53,7 @@ class ElementwiseFunction:
             return zeros_like(x)
         return make(Elementwise, (x,), (derived,))
 
-    def derived_function(self) -> "ElementwiseFunction":
+    def derived_function(self) -> ElementwiseFunction:
         if self._derived is None:
             formula = sympy.simplify(sympy.diff(self.formula, _u))
             self._derived = ElementwiseFunction(
