@@ -14,7 +14,8 @@ def examples():
     yield "a sigmoid layer with squared error: ℓ = ½‖σ(Wa + b) − t‖²", mc.sum((mc.sigmoid(z) - t) ** 2) / 2, [W, a]
 
     A, B, x = mc.matrix("A", n, n), mc.matrix("B", n, n), mc.vector("x", n)
-    yield "a linear network y = ABx: ℓ = ½‖t − ABx‖²", mc.norm(t - A @ B @ x) ** 2 / 2, [A, B]
+    h = mc.let("h", B @ x)
+    yield "a linear network y = ABx: ℓ = ½‖t − ABx‖²", mc.norm(t - A @ h) ** 2 / 2, [A, B]
 
     X = mc.matrix("X", n, m)
     Wx = mc.let("W", X @ X.T)
@@ -27,6 +28,9 @@ def run(out) -> int:
     for title, loss, variables in examples():
         print(f"== {title}", file=out)
         print(f"ℓ = {loss}", file=out)
+        derivation = mc.derive(loss, variables)
+        print(derivation, file=out)
+        print(derivation.view("backprop"), file=out)
         result = mc.check(loss, variables)
         print(result, file=out)
         print(file=out)
