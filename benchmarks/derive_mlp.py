@@ -13,18 +13,10 @@ import argparse
 import signal
 import time
 
+from networks import tanh_mlp
+
 import matcalc as mc
 from matcalc.printing.common import postorder
-
-
-def mlp_loss(depth: int):
-    (n,) = mc.dims("n")
-    x, t = mc.vector("x", n), mc.vector("t", n)
-    weights = [mc.matrix(f"W{i + 1}", n, n) for i in range(depth)]
-    h = x
-    for W in weights:
-        h = mc.tanh(W @ h)
-    return mc.norm(h - t) ** 2 / 2, weights
 
 
 def time_derive(depth: int) -> tuple[float, int, int]:
@@ -45,7 +37,7 @@ def time_derive(depth: int) -> tuple[float, int, int]:
 def time_matcalc(depth: int, repeats: int = 3) -> tuple[float, int]:
     best, size = float("inf"), 0
     for _ in range(repeats):
-        loss, weights = mlp_loss(depth)
+        loss, weights, _, _ = tanh_mlp(depth)
         start = time.perf_counter()
         gradients = mc.grad(loss, weights)
         best = min(best, time.perf_counter() - start)

@@ -18,19 +18,9 @@ import argparse  # noqa: E402
 import timeit  # noqa: E402
 
 import numpy as np  # noqa: E402
+from networks import tanh_mlp  # noqa: E402
 
 import matcalc as mc  # noqa: E402
-
-
-def mlp(depth: int):
-    (n,) = mc.dims("n")
-    x, t = mc.vector("x", n), mc.vector("t", n)
-    weights = [mc.matrix(f"W{i + 1}", n, n) for i in range(depth)]
-    h = x
-    for W in weights:
-        h = mc.tanh(W @ h)
-    loss = mc.norm(h - t) ** 2 / 2
-    return loss, weights, x, t
 
 
 def hand_written(weights, x, t):
@@ -66,7 +56,7 @@ def main(argv=None) -> None:
     print(f"{'L':>4} {'hand-written':>14} {'matcalc':>10} {'ratio':>7} {'jax.jit(grad)':>15}")
     rng = np.random.default_rng(0)
     for depth in [int(d) for d in args.depths.split(",")]:
-        loss, weights, x, t = mlp(depth)
+        loss, weights, x, t = tanh_mlp(depth)
         f = mc.lambdify([*weights, x, t], mc.grad(loss, weights))
         Ws = [rng.normal(size=(args.width, args.width)) / np.sqrt(args.width) for _ in range(depth)]
         xv, tv = rng.normal(size=(args.width, 1)), rng.normal(size=(args.width, 1))
