@@ -71,10 +71,6 @@ def is_scalar_shape(shape: Shape) -> bool:
     return shape[0] == 1 and shape[1] == 1
 
 
-def is_column_shape(shape: Shape) -> bool:
-    return shape[1] == 1
-
-
 def resolve_dim(d: Dim, sizes: dict) -> int:
     """The integer value of a dimension, given sizes keyed by sympy Symbol."""
     if isinstance(d, int):
@@ -84,12 +80,6 @@ def resolve_dim(d: Dim, sizes: dict) -> int:
         missing = ", ".join(sorted(str(s) for s in value.free_symbols))
         raise ShapeError(f"no size given for dimension {missing}")
     return int(value)
-
-
-def check_sizes(sizes: dict) -> None:
-    for sym, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)) or int(value) < 1:
-            raise ShapeError(f"size of dimension {sym} must be a positive integer, got {value!r}")
 
 
 def is_finite_number(value) -> bool:

@@ -118,10 +118,6 @@ def total(terms: list, shape) -> Expr:
     return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
 
 
-def zero_like(node: Expr) -> Expr:
-    return make(Zero, (), node.shape)
-
-
 # --- transposes: pushed to the leaves -------------------------------------------------------------
 
 
@@ -760,11 +756,3 @@ def simplify(expr: Expr) -> Expr:
     '(A + Aᵀ)x'
     """
     return Simplifier()(expr)
-
-
-def simplify_traced(expr: Expr) -> tuple[Expr, list[Rewrite]]:
-    """The simplified expression and the rules that fired, in order."""
-    simplifier = Simplifier(record=True)
-    return simplifier(expr), simplifier.trace
-
-

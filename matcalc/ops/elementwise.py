@@ -281,12 +281,3 @@ def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
     builder.__name__ = name
     builder.__doc__ = f"The elementwise function {name}(u) = {formula.subs(_u, sympy.Symbol('u'))}."
     return builder
-
-
-def function_named(name: str) -> ElementwiseFunction | None:
-    return FUNCTIONS.get(name) or _USER_FUNCTIONS.get(name)
-
-
-def sympy_function(fn: ElementwiseFunction) -> sympy.Lambda:
-    return sympy.Lambda(_u, fn.formula)
-

@@ -6,7 +6,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_POSTFIX, Expr, Identity, Ones, make
-from ..shapes import is_scalar_shape, same_dim, shape_str
+from ..shapes import same_dim, shape_str
 
 
 class Add(Expr):
@@ -227,7 +227,3 @@ class DiagVec(Expr):
 
     def render(self, p):
         return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM
-
-
-def is_scalar(expr: Expr) -> bool:
-    return is_scalar_shape(expr.shape)
