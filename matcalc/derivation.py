@@ -11,9 +11,8 @@ diag(σ'(z)) into ⊙ and reverses the order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
-from .diff import _check_loss, _check_variables, depends_on, grad
+from .diff import _check_loss, _check_variables, depends_on, grad, symmetric_part
 from .errors import DifferentiationError
 from .expr import PREC_ATOM, Const, Expr, Identity, Let, Ones, Symbol, Zero, make
 from .ops import (
@@ -321,7 +320,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
         position = next(k for k, (_, n) in enumerate(terms) if n is variable)
         g = terms[position][0]
         if variable.is_symmetric and not variable.is_scalar:
-            g = simplifier(make(Scale, (make(Const, (), (Fraction(1, 2),)), make(Add, (g, make(Transpose, (g,)))))))
+            g = simplifier(symmetric_part(g))
         finals[variable] = g
         terms = terms[:position] + terms[position + 1 :]
         steps.append(Step("read_off", f"dℓ = G:d{text(variable)} ⇒ ∂ℓ/∂{text(variable)} = {text(g)}",

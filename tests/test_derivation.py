@@ -134,3 +134,11 @@ def test_unknown_view():
     loss, W = sigmoid_layer()
     with pytest.raises(mc.DifferentiationError, match="unknown view 'tensor'"):
         mc.derive(loss, W).view("tensor")
+
+
+def test_symmetric_variable_is_read_off_as_sym_g():
+    n = mc.dims("n")[0]
+    S, x = mc.matrix("S", n, n, symmetric=True), mc.vector("x", n)
+    d = mc.derive(x.T @ S @ x, S)
+    assert str(d.finals[S]) == "xxᵀ"  # by hand: G = xxᵀ is already symmetric
+    assert "symmetric: sym(G)" in str(d)
