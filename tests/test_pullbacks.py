@@ -110,3 +110,24 @@ def test_variable_used_many_times_gets_total_derivative():
 def test_gradient_of_unused_variable_is_zero():
     assert str(mc.grad(mc.sum(X), Y)) == "0"
     assert mc.evaluate(mc.grad(mc.sum(X), Y), {X: np.ones((N, M)), Y: np.ones((N, M))}).shape == (N, M)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_differential_matches_finite_differences(case):
+    _, loss, variables, options = case
+    values = random_values([loss], seed=5, positive=options.get("positive", False))
+    rng = np.random.default_rng(6)
+    for variable in variables:
+        shape = np.shape(values[variable])
+        direction_value = rng.normal(size=shape)
+        if variable.is_symmetric and not variable.is_scalar:
+            direction_value = (direction_value + direction_value.T) / 2
+        direction = mc.matrix("V_dir", *variable.shape, symmetric=variable.is_symmetric and not variable.is_scalar)
+        directional = mc.differential(loss, variable, direction)
+        point = {**values, direction: direction_value}
+        step = 1e-6
+        plus, minus = dict(values), dict(values)
+        plus[variable] = values[variable] + step * direction_value
+        minus[variable] = values[variable] - step * direction_value
+        expected = (mc.evaluate(loss, plus) - mc.evaluate(loss, minus)) / (2 * step)
+        assert mc.evaluate(directional, point) == pytest.approx(expected, rel=1e-5, abs=1e-6)

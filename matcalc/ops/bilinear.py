@@ -21,6 +21,15 @@ from ..shapes import dim_product, same_dim, shape_str
 from .linear import Add, Transpose
 
 
+def product_rule(node: Expr, dargs: list) -> Expr:
+    """d op(A₁, …, Aₖ) = Σᵢ op(A₁, …, dAᵢ, …, Aₖ) for an operation linear in each argument."""
+    terms = []
+    for index, d in enumerate(dargs):
+        if d is not None:
+            terms.append(make(type(node), node.args[:index] + (d,) + node.args[index + 1 :], node.params))
+    return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+
 def _product(factors: list) -> Expr:
     return factors[0] if len(factors) == 1 else make(MatMul, tuple(factors))
 
@@ -62,12 +71,7 @@ class MatMul(Expr):
             factors.append(make(Transpose, (_product(list(right)),)))
         return _product(factors)
 
-    def differential(self, dargs):
-        terms = []
-        for index, d in enumerate(dargs):
-            if d is not None:
-                terms.append(_product(list(self.args[:index]) + [d] + list(self.args[index + 1 :])))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         return "(" + " @ ".join(args) + ")"
@@ -117,14 +121,7 @@ class Scale(Expr):
             return make(Scale, (adjoint, body))
         return make(Frob, (adjoint, body))
 
-    def differential(self, dargs):
-        coefficient, body = self.args
-        terms = []
-        if dargs[0] is not None:
-            terms.append(make(Scale, (dargs[0], body)))
-        if dargs[1] is not None:
-            terms.append(make(Scale, (coefficient, dargs[1])))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
@@ -170,14 +167,7 @@ class Hadamard(Expr):
     def pullback(self, index, adjoint):
         return make(Hadamard, (adjoint, self.args[1 - index]))
 
-    def differential(self, dargs):
-        a, b = self.args
-        terms = []
-        if dargs[0] is not None:
-            terms.append(make(Hadamard, (dargs[0], b)))
-        if dargs[1] is not None:
-            terms.append(make(Hadamard, (a, dargs[1])))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
@@ -209,14 +199,7 @@ class Frob(Expr):
     def pullback(self, index, adjoint):
         return make(Scale, (adjoint, self.args[1 - index]))
 
-    def differential(self, dargs):
-        a, b = self.args
-        terms = []
-        if dargs[0] is not None:
-            terms.append(make(Frob, (dargs[0], b)))
-        if dargs[1] is not None:
-            terms.append(make(Frob, (a, dargs[1])))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]} * {args[1]}).reshape(1, 1)"
@@ -247,14 +230,7 @@ class Kron(Expr):
     def pullback(self, index, adjoint):
         return make(KronContract, (adjoint, self.args[1 - index]), (index,))
 
-    def differential(self, dargs):
-        a, b = self.args
-        terms = []
-        if dargs[0] is not None:
-            terms.append(make(Kron, (dargs[0], b)))
-        if dargs[1] is not None:
-            terms.append(make(Kron, (a, dargs[1])))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         return f"np.kron({args[0]}, {args[1]})"
@@ -305,13 +281,7 @@ class KronContract(Expr):
             return make(Kron, pair)
         return make(KronContract, (self.args[0], adjoint), (1 - side,))
 
-    def differential(self, dargs):
-        terms = []
-        if dargs[0] is not None:
-            terms.append(make(KronContract, (dargs[0], self.args[1]), self.params))
-        if dargs[1] is not None:
-            terms.append(make(KronContract, (self.args[0], dargs[1]), self.params))
-        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    differential = product_rule
 
     def numpy_code(self, args, dim_code):
         rows, cols = (dim_code(d) for d in self.shape)
