@@ -10,6 +10,8 @@ diag(σ'(z)) into ⊙ and reverses the order.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 from .diff import _check_loss, _check_variables, depends_on, grad, symmetric_part
@@ -76,12 +78,17 @@ class Step:
     """One step: ``rule`` turned dℓ = ``before`` into dℓ = ``after``; ``note`` says more."""
 
     rule: str
-    why: str
+    why_pieces: tuple  # text and expressions; printed only when shown, so deriving stays cheap
     before: Expr | None
     after: Expr | None
     note: str = ""
     why_latex: str = ""
     subject: Expr | None = None  # the variable a read_off step reads off
+
+    @property
+    def why(self) -> str:
+        """The rule as text, with the step's expressions printed in it."""
+        return "".join(piece if isinstance(piece, str) else text(piece) for piece in self.why_pieces)
 
 
 @dataclass(frozen=True)
@@ -154,8 +161,13 @@ class Derivation:
         self.definitions: list = definitions  # (δ placeholder, its value), loss side first
         self.finals: dict = finals  # variable -> gradient written with the δ names
         self.show_shapes = show_shapes
-        gradients = grad(loss, variables)
-        self.gradient = gradients[0] if single else dict(zip(variables, gradients))
+        self._single = single
+
+    @functools.cached_property
+    def gradient(self):
+        """The closed form of ∂ℓ/∂X (a dict for several variables), computed when first asked."""
+        gradients = grad(self.loss, self.variables)
+        return gradients[0] if self._single else dict(zip(self.variables, gradients))
 
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.variables)
@@ -287,7 +299,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
     dependent = depends_on(loss, variables)
     order = [node for node in reversed(postorder([loss])) if node in dependent]
     terms = [(make(Const, (), (1,)), loss)]
-    steps = [Step("differential", "", None, _frontier(terms))]
+    steps = [Step("differential", (), None, _frontier(terms))]
     definitions = []
 
     def tidy(expr: Expr) -> tuple[Expr, str]:
@@ -311,7 +323,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             adjoint, note = tidy(make(Add, tuple(terms[k][0] for k in positions)))
             terms = [t for k, t in enumerate(terms) if k not in positions[1:]]
             terms[positions[0]] = (adjoint, node)
-            steps.append(Step("collect_terms", f"{text(node)} is reached along {len(positions)} paths: G₁:dX + G₂:dX = (G₁ + G₂):dX",
+            steps.append(Step("collect_terms", (node, f" is reached along {len(positions)} paths: G₁:dX + G₂:dX = (G₁ + G₂):dX"),
                               before, _frontier(terms), note, "G_1:\\mathrm{d}X + G_2:\\mathrm{d}X = (G_1 + G_2):\\mathrm{d}X"))
 
     def read_off(variable) -> None:
@@ -323,7 +335,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             g = simplifier(symmetric_part(g))
         finals[variable] = g
         terms = terms[:position] + terms[position + 1 :]
-        steps.append(Step("read_off", f"dℓ = G:d{text(variable)} ⇒ ∂ℓ/∂{text(variable)} = {text(g)}",
+        steps.append(Step("read_off", ("dℓ = G:d", variable, " ⇒ ∂ℓ/∂", variable, " = ", g),
                           None, _frontier(terms) if terms else None, "", "\\mathrm{d}\\ell = G:\\mathrm{d}X \\Rightarrow \\partial\\ell/\\partial X = G", variable))
 
     for node in order:
@@ -336,7 +348,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             delta = placeholder(node, "δ_" + node.label)
             definitions.append((delta, adjoint))
             terms[position] = (delta, node)
-            steps.append(Step("name_adjoint", f"δ_{node.label} := ∂ℓ/∂{node.label} = {text(adjoint)}",
+            steps.append(Step("name_adjoint", (f"δ_{node.label} := ∂ℓ/∂{node.label} = ", adjoint),
                               None, _frontier(terms), "", f"\\delta_{{{latex_name(node.label)}}} := \\partial\\ell/\\partial {latex_name(node.label)}"))
             adjoint = delta
         before = _frontier(terms)
@@ -354,7 +366,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
                     if waiting[child] == 0:
                         arrived.append(child)
         terms = terms[:position] + new_terms + terms[position + 1 :]
-        steps.append(Step(node.name, node.why, before, _frontier(terms), "; ".join(notes), node.why_latex))
+        steps.append(Step(node.name, (node.why,), before, _frontier(terms), "; ".join(notes), node.why_latex))
         for variable in arrived:
             read_off(variable)
     for variable in variables:

@@ -78,6 +78,16 @@ class Expr:
     def numpy_code(self, args: list[str], dim_code) -> str:
         raise NotImplementedError(f"{self.name} has no NumPy template")
 
+    numpy_view: ClassVar[bool] = False  # the NumPy value may share memory with an argument
+
+    def numpy_into(self, args: list[str], out: str, dim_code) -> str | None:
+        """One NumPy ufunc call that writes the value into the existing array ``out``, or None.
+
+        Ufuncs read their operands as if copied first, so ``out`` may be one of the arguments:
+        generated code uses that to work in place.
+        """
+        return None
+
     def render(self, p) -> tuple[str, int]:
         raise NotImplementedError(f"{self.name} has no printing rule")
 

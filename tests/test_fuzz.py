@@ -61,8 +61,15 @@ def test_simplification_keeps_the_value_and_lambdify_equals_evaluate(data, shape
     after = np.asarray(mc.evaluate(simplified, values), dtype=float)
     np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-9 * max(1.0, float(np.max(np.abs(before)))))
     symbols = symbols_of([expr])
-    compiled = mc.lambdify(symbols, expr)(*[values[s] for s in symbols])
+    function = mc.lambdify(symbols, [expr, simplified.T])
+    arguments = [values[s] for s in symbols]
+    compiled, transposed = function(*arguments)
     np.testing.assert_allclose(np.asarray(compiled, dtype=float), before, rtol=1e-12, atol=1e-12)
+    if not expr.is_scalar:  # written into stale buffers, the same values
+        buffers = (np.full(compiled.shape, np.nan), np.full(transposed.shape, np.nan))
+        again = function(*arguments, out=buffers)
+        np.testing.assert_array_equal(again[0], compiled)
+        np.testing.assert_array_equal(again[1], transposed)
 
 
 @settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))

@@ -19,6 +19,7 @@ from ..errors import EvaluationError
 from ..expr import Const, Expr, Let, Ones, Symbol
 from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale
 from ..printing.common import postorder
+from ..shapes import same_dim
 from . import runtime
 
 _BROADCASTING = (Add, Scale, Hadamard)
@@ -51,6 +52,33 @@ class Generated:
     helpers: list[str]
 
 
+# Code refers to steps (0, 1, ...) and inputs (−1, −2, ...) through placeholders until
+# buffers are assigned; no name a user gives can contain NUL, so a placeholder is never
+# confused with anything else.
+_REF = "\x00{}\x00"
+_REF_PATTERN = re.compile("\x00(-?[0-9]+)\x00")
+_OUT = "\x00out\x00"
+
+
+@dataclass
+class _Step:
+    """One value the function computes: a fresh expression and, where NumPy can, a
+    statement that writes the value into an existing array (``_OUT`` marks the array)."""
+
+    shape: tuple
+    expression: str
+    into: str | None
+    overwritable: tuple[int, ...]  # steps the statement may write over: it reads them first
+    owns_memory: bool  # False for views such as a transpose
+    reads: tuple[int, ...]  # steps and inputs (negative)
+
+
+def _reference(code: str) -> int | None:
+    """The step (or input, negative) a code string is, when it is exactly one value."""
+    match = _REF_PATTERN.fullmatch(code)
+    return int(match.group(1)) if match else None
+
+
 def _dim_code(dim, dim_names: dict) -> str:
     if isinstance(dim, int):
         return str(dim)
@@ -67,9 +95,18 @@ def _dim_code(dim, dim_names: dict) -> str:
     raise EvaluationError(f"cannot size dimension {dim}")
 
 
-def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f", checks: bool = True) -> Generated:
-    """Source for ``def f(<inputs>, *, <dims>)`` that returns the outputs (a tuple if several)."""
-    taken: set = set()
+def generate(
+    inputs: list[Symbol], outputs: list[Expr], function_name: str = "f", checks: bool = True, single: bool | None = None
+) -> Generated:
+    """Source for ``def f(<inputs>, *, <dims>, out=None)`` that returns the outputs.
+
+    One output comes back bare when ``single`` (the default for one output), several as a
+    tuple.  ``out`` takes arrays to write the outputs into, in the same form; outputs are
+    computed directly into them, and temporaries that die are overwritten in place, so a
+    call with ``out`` allocates only small intermediate arrays.
+    """
+    single = len(outputs) == 1 if single is None else single
+    taken: set = {"out"}
     function_name = identifier(function_name, taken)
     argument_names = [identifier(s.label, taken) for s in inputs]
     nodes = postorder(outputs)
@@ -84,7 +121,7 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
             if isinstance(d, sympy.Symbol) and d in dim_names and d not in inferred:
                 inferred[d] = (index, axis)
     keyword_dims = [dim_names[d] for d in free_dims if d not in inferred]
-    signature = ", ".join(argument_names + (["*"] + [f"{k}=None" for k in keyword_dims] if keyword_dims else []))
+    signature = ", ".join(argument_names + ["*"] + [f"{k}=None" for k in keyword_dims] + ["out=None"])
 
     lines = [f"def {function_name}({signature}):"]
     for symbol, name in zip(inputs, argument_names):
@@ -96,36 +133,38 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
         lines.append(f"        raise ValueError({('missing the size of dimension ' + k[4:])!r})")
     if checks:
         for symbol, name in zip(inputs, argument_names):
-            shape = ", ".join(_dim_code(d, dim_names) for d in symbol.shape)
-            lines.append(f"    _check_shape({name}, ({shape}), {symbol.label!r})")
+            lines.append(f"    _check_shape({name}, {_shape_code(symbol.shape, dim_names)}, {symbol.label!r})")
 
     def dim_code(d):
         return _dim_code(d, dim_names)
 
+    steps: list[_Step] = []
     code: dict[Expr, str] = {}
     literals: dict[Expr, str] = {}  # numbers and 𝟏, which NumPy broadcasts in elementwise operations
     negations: dict[Expr, Expr] = {}  # −X, held back until something other than a sum needs it
     diagonals: dict[Expr, Expr] = {}  # diag(v), held back: products scale rows or columns by v instead
     helper_functions: dict[str, str] = {}
-    bound = dict(zip(inputs, argument_names))
+    bound = {symbol: _REF.format(-1 - k) for k, symbol in enumerate(inputs)}
 
-    def emit(expression: str) -> str:
-        name = f"_t{len(lines)}"
-        lines.append(f"    {name} = {expression}")
-        return name
+    def emit(shape, expression: str, into: str | None = None, overwritable=(), owns_memory: bool = True) -> str:
+        reads = tuple(sorted({int(k) for k in _REF_PATTERN.findall(expression)}))
+        overwritable = tuple(j for j in map(_reference, overwritable) if j is not None and j >= 0) if into else ()
+        steps.append(_Step(shape, expression, into, overwritable, owns_memory, reads))
+        return _REF.format(len(steps) - 1)
 
     def operand(node: Expr) -> str:
         """A node's code, emitting on first need what was held back: a negation (sums subtract
         instead), or a constant or 𝟏 where broadcasting cannot take a number."""
         if node not in code:
             if node in negations:
-                code[node] = emit(f"(-{operand(negations[node])})")
+                inner = operand(negations[node])
+                code[node] = emit(node.shape, f"(-{inner})", f"np.negative({inner}, out={_OUT})", [inner])
             elif node in diagonals:
-                code[node] = emit(f"np.diagflat({operand(diagonals[node])})")
+                code[node] = emit(node.shape, f"np.diagflat({operand(diagonals[node])})")
             elif isinstance(node, Ones):
-                code[node] = emit(node.numpy_code([], dim_code))
+                code[node] = emit(node.shape, node.numpy_code([], dim_code))
             else:
-                code[node] = emit(f"np.full((1, 1), {literals[node]})")
+                code[node] = emit(node.shape, f"np.full((1, 1), {literals[node]}, dtype=float)")
         return code[node]
 
     for node in nodes:
@@ -154,16 +193,22 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
             diagonals[node] = node.args[0]
             continue
         if isinstance(node, Add):
-            code[node] = emit(_sum_code(node, literals, operand))
+            code[node] = emit(node.shape, *_sum_code(node, literals, operand))
             continue
         if isinstance(node, MatMul):
-            code[node] = emit(_product_code(node, diagonals, operand))
+            code[node] = emit(node.shape, *_product_code(node, diagonals, operand))
             continue
         inline = isinstance(node, _BROADCASTING) and any(c not in literals and c.shape == node.shape for c in node.args)
         arguments = [literals[c] if inline and c in literals else operand(c) for c in node.args]
-        code[node] = emit(node.numpy_code(arguments, dim_code))
-    results = [f"float({operand(o)}[0, 0])" if o.is_scalar else operand(o) for o in outputs]
-    lines.append(f"    return {results[0] if len(results) == 1 else '(' + ', '.join(results) + ',)'}")
+        code[node] = emit(
+            node.shape,
+            node.numpy_code(arguments, dim_code),
+            node.numpy_into(arguments, _OUT, dim_code),
+            arguments,
+            owns_memory=not node.numpy_view,
+        )
+    output_codes = [operand(o) for o in outputs]
+    lines += _body(steps, outputs, output_codes, single, argument_names, dim_names)
     return Generated(
         source="\n".join(lines) + "\n",
         function_name=function_name,
@@ -174,6 +219,104 @@ def generate(inputs: list[Symbol], outputs: list[Expr], function_name: str = "f"
     )
 
 
+def _shape_code(shape, dim_names: dict) -> str:
+    return "(" + ", ".join(_dim_code(d, dim_names) for d in shape) + ")"
+
+
+def _body(steps: list[_Step], outputs: list[Expr], output_codes: list[str], single: bool, argument_names, dim_names):
+    """The function's statements once every step has a buffer: each output written straight
+    into its own array where its step can, and each elementwise step written over an operand
+    that dies there."""
+    written_out: dict[int, int] = {}  # step -> the output whose array it writes
+    for k, (output, output_code) in enumerate(zip(outputs, output_codes)):
+        j = _reference(output_code)
+        if j is not None and j >= 0 and not output.is_scalar and steps[j].into is not None and j not in written_out:
+            written_out[j] = k
+    in_place = set(written_out.values())
+    delivered = [k for k, o in enumerate(outputs) if k not in in_place and not o.is_scalar]
+    write_time = {k: i for i, k in written_out.items()} | {k: len(steps) + d for d, k in enumerate(delivered)}
+
+    # Memory a value may share (itself, or what a view looks at) and the last time each is read.
+    holders: dict[int, set] = {-1 - k: {-1 - k} for k in range(len(argument_names))}
+    for i, step in enumerate(steps):
+        holders[i] = {i} if step.owns_memory else set().union(*(holders[j] for j in step.reads))
+    last_use: dict[int, int] = {}
+
+    def read(j: int, time: int) -> None:
+        for holder in holders[j]:
+            last_use[holder] = max(last_use.get(holder, -1), time)
+
+    for i, step in enumerate(steps):
+        for j in step.reads:
+            read(j, i)
+    for k, output_code in enumerate(output_codes):
+        for j in map(int, _REF_PATTERN.findall(output_code)):
+            read(j, write_time.get(k, len(steps) + len(delivered)))
+            if j >= 0:  # returned: alive to the end
+                read(j, len(steps) + len(delivered) + 1)
+
+    out_names = [f"_o{k}" for k in range(len(outputs))]
+    names: dict[int, str] = {-1 - k: name for k, name in enumerate(argument_names)}
+
+    def resolve(text: str) -> str:
+        return _REF_PATTERN.sub(lambda m: names[int(m.group(1))], text)
+
+    lines = []
+    for i, step in enumerate(steps):
+        target = out_names[written_out[i]] if i in written_out else None
+        if target is None and step.into is not None:
+            target = next(
+                (
+                    names[j]
+                    for j in step.overwritable
+                    if steps[j].owns_memory and last_use[j] == i and _same_shape(steps[j].shape, step.shape)
+                ),
+                None,
+            )
+        if target is None:
+            names[i] = f"_t{i}"
+            lines.append(f"    {names[i]} = {resolve(step.expression)}")
+        else:
+            names[i] = target
+            lines.append("    " + resolve(step.into).replace(_OUT, target))
+
+    # A caller's array must not overlap an input that is read once it has been written.
+    specs, guarded = [], []
+    for k, output in enumerate(outputs):
+        specs.append("None" if output.is_scalar else _shape_code(output.shape, dim_names))
+        late = [names[-1 - a] for a in range(len(argument_names)) if k in write_time and last_use.get(-1 - a, -1) >= write_time[k]]
+        guarded.append("(" + "".join(f"{name}, " for name in late) + ")")
+    prologue = ["    if out is None:"]
+    fresh = [k for k in range(len(outputs)) if k in in_place]
+    if fresh:
+        shapes = ", ".join(_shape_code(outputs[k].shape, dim_names) for k in fresh)
+        prologue.append(f"        {', '.join(out_names[k] for k in fresh)}, = _new_arrays(({shapes},))")
+    prologue += [f"        {out_names[k]} = None" for k in range(len(outputs)) if k not in in_place]
+    prologue += [
+        "    else:",
+        f"        {', '.join(out_names)}, = _output_buffers({'(out,)' if single else 'out'}, ({', '.join(specs)},), ({', '.join(guarded)},))",
+    ]
+    results, returned = [], set()
+    for k, (output, output_code) in enumerate(zip(outputs, output_codes)):
+        value = resolve(output_code)
+        j = _reference(output_code)
+        if output.is_scalar:
+            results.append(f"float({value}[0, 0])")
+            continue
+        if k not in in_place:
+            owned = j is not None and j >= 0 and steps[j].owns_memory and j not in returned
+            fresh_value = value if owned else f"np.array({value})"
+            lines.append(f"    {out_names[k]} = {fresh_value} if {out_names[k]} is None else _copy_into({out_names[k]}, {value})")
+        returned.add(j)
+        results.append(out_names[k])
+    lines.append(f"    return {results[0] if single else '(' + ', '.join(results) + ',)'}")
+    return prologue + lines
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    return all(same_dim(x, y) for x, y in zip(a, b))
+
+
 def _negated(node: Expr) -> Expr | None:
     """X when the node is −X."""
     if isinstance(node, Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1:
@@ -181,21 +324,32 @@ def _negated(node: Expr) -> Expr | None:
     return None
 
 
-def _sum_code(node: Expr, literals: dict, operand) -> str:
-    """A sum as additions and subtractions, numbers and 𝟏 broadcast as literals."""
-    inline = any(t not in literals for t in node.args)
+def _sum_code(node: Expr, literals: dict, operand) -> tuple:
+    """A sum as additions and subtractions, numbers and 𝟏 broadcast as literals; written into
+    an array, one ufunc per term after the first two."""
+    bodies = [(False, term) if _negated(term) is None else (True, _negated(term)) for term in node.args]
+    inline = any(body not in literals for _, body in bodies)  # one array term, and numbers broadcast
+    terms = [(subtracted, literals[body] if inline and body in literals else operand(body)) for subtracted, body in bodies]
     pieces = []
-    for term in node.args:
-        negated = _negated(term)
-        body = negated if negated is not None else term
-        text = literals[body] if inline and body in literals else operand(body)
-        pieces.append((" - " if negated is not None else " + ") + text if pieces else ("-" if negated is not None else "") + text)
-    return "(" + "".join(pieces) + ")"
+    for subtracted, text in terms:
+        pieces.append((" - " if subtracted else " + ") + text if pieces else ("-" if subtracted else "") + text)
+    expression = "(" + "".join(pieces) + ")"
+    (first_subtracted, first), (second_subtracted, second) = terms[:2]
+    if first_subtracted and second_subtracted:
+        return expression, None, ()
+    if first_subtracted:
+        first, second, second_subtracted = second, first, True
+    statements = [f"np.{'subtract' if second_subtracted else 'add'}({first}, {second}, out={_OUT})"]
+    for subtracted, text in terms[2:]:
+        statements.append(f"np.{'subtract' if subtracted else 'add'}({_OUT}, {text}, out={_OUT})")
+    later = {text for _, text in terms[2:]}
+    return expression, "\n    ".join(statements), [c for c in (first, second) if c not in later]
 
 
-def _product_code(node: Expr, diagonals: dict, operand) -> str:
-    """A matrix chain: diag(v) factors scale rows or columns, and chains of three or more
-    dense factors go through multi_dot, which picks the cheapest order."""
+def _product_code(node: Expr, diagonals: dict, operand) -> tuple:
+    """A matrix chain: diag(v) factors scale rows or columns, a column times a row is an
+    outer product (not a BLAS product with inner dimension 1), and chains of three or more dense factors go through multi_dot,
+    which picks the cheapest order."""
     groups: list = []  # each: [row scaling vector or None, dense factor codes, column scaling or None]
     pending_rows = []
     dense: list = []
@@ -208,23 +362,37 @@ def _product_code(node: Expr, diagonals: dict, operand) -> str:
             else:
                 pending_rows.append(vector)
             continue
-        dense.append(operand(factor))
+        dense.append((factor, operand(factor)))
     if dense or pending_rows:
         groups.append((pending_rows, dense, None))
+    if len(groups) == 1:
+        rows, factors, columns = groups[0]
+        codes = [c for _, c in factors]
+        if not rows and columns is None and len(factors) == 2:
+            if same_dim(factors[0][0].shape[1], 1):  # einsum writes an outer product fastest
+                outer = f"np.einsum('ik,kj->ij', {codes[0]}, {codes[1]}"
+                return outer + ")", outer + f", out={_OUT})", ()
+            return f"({codes[0]} @ {codes[1]})", f"np.matmul({codes[0]}, {codes[1]}, out={_OUT})", ()
+        if not rows and columns is None and len(factors) > 2:
+            chain = f"[{', '.join(codes)}]"
+            return f"np.linalg.multi_dot({chain})", f"np.linalg.multi_dot({chain}, out={_OUT})", ()
+        if len(rows) == 1 and columns is None and len(factors) == 1:
+            return f"({rows[0]} * {codes[0]})", f"np.multiply({rows[0]}, {codes[0]}, out={_OUT})", codes
     pieces = []
     for rows, factors, columns in groups:
         if not factors:
             pieces.append(f"np.diagflat({' * '.join(rows)})")
             continue
-        text = factors[0] if len(factors) == 1 else (
-            f"({' @ '.join(factors)})" if len(factors) == 2 else f"np.linalg.multi_dot([{', '.join(factors)}])"
+        codes = [c for _, c in factors]
+        text = codes[0] if len(codes) == 1 else (
+            f"({' @ '.join(codes)})" if len(codes) == 2 else f"np.linalg.multi_dot([{', '.join(codes)}])"
         )
         for vector in rows:
             text = f"({vector} * {text})"
         if columns is not None:
             text = f"({text} * {columns}.T)"
         pieces.append(text)
-    return pieces[0] if len(pieces) == 1 else "(" + " @ ".join(pieces) + ")"
+    return (pieces[0] if len(pieces) == 1 else "(" + " @ ".join(pieces) + ")"), None, ()
 
 
 def _param_dims(node: Expr) -> tuple:
@@ -247,7 +415,52 @@ def _check_shape(array, shape, name):
         raise ValueError(f"{name}: expected shape {shape}, got {array.shape}")
 
 
-_SUPPORT = {"_as_matrix": _as_matrix, "_check_shape": _check_shape}
+def _output_buffers(out, shapes, guarded):
+    # guarded[k]: the inputs that are still read after output k is written
+    if not isinstance(out, (tuple, list)) or len(out) != len(shapes):
+        raise ValueError(f"out: expected {len(shapes)} arrays, one per output, in the form the function returns")
+    for k, (buffer, shape) in enumerate(zip(out, shapes)):
+        if shape is None:
+            if buffer is not None:
+                raise ValueError(f"out: output {k} is a scalar, returned as a float; pass None in its place")
+            continue
+        if not isinstance(buffer, np.ndarray) or buffer.dtype != np.float64 or buffer.shape != shape:
+            got = f"a {buffer.dtype} array of shape {buffer.shape}" if isinstance(buffer, np.ndarray) else type(buffer).__name__
+            raise ValueError(f"out: output {k} needs a float64 array of shape {shape}, got {got}")
+        if not buffer.flags.writeable:
+            raise ValueError(f"out: the array for output {k} is read-only")
+        for other in out[:k]:
+            if other is not None and np.may_share_memory(buffer, other):
+                raise ValueError(f"out: the arrays for outputs {out.index(other)} and {k} overlap")
+        for other in guarded[k]:
+            if np.may_share_memory(buffer, other):
+                raise ValueError(f"out: the array for output {k} overlaps an input it would overwrite")
+    return out
+
+
+def _new_arrays(shapes):
+    # One allocation for all outputs: many separate large arrays cost a page fault per 4 kB
+    # on every call, one block is mapped once (and in huge pages when large).
+    block = np.empty(sum(rows * cols for rows, cols in shapes))
+    arrays, start = [], 0
+    for rows, cols in shapes:
+        arrays.append(block[start : start + rows * cols].reshape(rows, cols))
+        start += rows * cols
+    return arrays
+
+
+def _copy_into(buffer, value):
+    np.copyto(buffer, value)
+    return buffer
+
+
+_SUPPORT = {
+    "_as_matrix": _as_matrix,
+    "_check_shape": _check_shape,
+    "_output_buffers": _output_buffers,
+    "_new_arrays": _new_arrays,
+    "_copy_into": _copy_into,
+}
 
 
 def compile_generated(generated: Generated):

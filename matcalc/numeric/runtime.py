@@ -3,14 +3,14 @@
 import numpy as np
 
 
-def _sigmoid(x):
+def _sigmoid(x, out=None):
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.divide(np.where(x >= 0, 1.0, e), 1.0 + e, out=out)
 
 
-def _sigmoid_prime(x):
+def _sigmoid_prime(x, out=None):
     s = _sigmoid(x)
-    return s * (1.0 - s)
+    return np.multiply(s, 1.0 - s, out=out)
 
 
 def _softmax(x):

@@ -126,6 +126,9 @@ class Scale(Expr):
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
+    def numpy_into(self, args, out, dim_code):
+        return f"np.multiply({args[0]}, {args[1]}, out={out})"
+
     def entrywise(self, args, size):
         return args[0][0, 0] * args[1]
 
@@ -171,6 +174,9 @@ class Hadamard(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
+
+    def numpy_into(self, args, out, dim_code):
+        return f"np.multiply({args[0]}, {args[1]}, out={out})"
 
     def entrywise(self, args, size):
         return args[0].multiply_elementwise(args[1])

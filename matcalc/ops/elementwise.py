@@ -18,7 +18,11 @@ _u = sympy.Symbol("u", real=True)
 
 
 class ElementwiseFunction:
-    """A scalar function applied entry by entry."""
+    """A scalar function applied entry by entry.
+
+    ``numpy_template`` is a NumPy call with ``{x}`` for the argument and ``{out}`` where
+    ``, out=<array>`` goes when generated code writes into an existing array.
+    """
 
     __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived")
 
@@ -68,8 +72,14 @@ class ElementwiseFunction:
 
     def code(self, arg: str) -> str:
         if self.numpy_template:
-            return self.numpy_template.format(x=arg)
+            return self.numpy_template.format(x=arg, out="")
         return f"{self.identifier}({arg})"
+
+    def code_into(self, arg: str, out: str) -> str | None:
+        """A call that writes f(arg) into the array ``out`` (None for user functions)."""
+        if self.numpy_template:
+            return self.numpy_template.format(x=arg, out=f", out={out}")
+        return None
 
     def helper_source(self) -> str | None:
         """The definition generated code needs for a function without a NumPy template."""
@@ -124,6 +134,9 @@ class Elementwise(Expr):
     def numpy_code(self, args, dim_code):
         return self.function.code(args[0])
 
+    def numpy_into(self, args, out, dim_code):
+        return self.function.code_into(args[0], out)
+
     def entrywise(self, args, size):
         formula = self.function.formula
         return args[0].applyfunc(lambda entry: formula.subs(_u, entry))
@@ -165,34 +178,34 @@ def _sigmoid_prime() -> ElementwiseFunction:
         sympy.simplify(sympy.diff(sig, _u)),
         "σ'",
         "\\sigma'",
-        numpy_template="_sigmoid_prime({x})",
+        numpy_template="_sigmoid_prime({x}{out})",
     )
 
 
 _SIGMOID_PRIME = _sigmoid_prime()
 _RELU_PRIME = ElementwiseFunction(
-    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0)"
+    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})"
 )
 _RELU_PRIME._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
-_SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x})")
+_SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})")
 _SIGN._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
 
-exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x})", derivative=lambda x, fx: fx))
+exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx))
 log_f = _register(
-    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x})", _closed(lambda b, x, fx: b.power(x, -1)))
+    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", _closed(lambda b, x, fx: b.power(x, -1)))
 )
-sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x})", _closed(lambda b, x, fx: b.cos(x))))
+sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", _closed(lambda b, x, fx: b.cos(x))))
 cos_f = _register(
-    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x})", _closed(lambda b, x, fx: b.negate(b.sin(x))))
+    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", _closed(lambda b, x, fx: b.negate(b.sin(x))))
 )
 tan_f = _register(
     ElementwiseFunction(
-        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x})", _closed(lambda b, x, fx: b.add(1, b.power(fx, 2)))
+        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", _closed(lambda b, x, fx: b.add(1, b.power(fx, 2)))
     )
 )
 tanh_f = _register(
     ElementwiseFunction(
-        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x})", _closed(lambda b, x, fx: b.subtract(1, b.power(fx, 2)))
+        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", _closed(lambda b, x, fx: b.subtract(1, b.power(fx, 2)))
     )
 )
 sigmoid_f = _register(
@@ -201,7 +214,7 @@ sigmoid_f = _register(
         1 / (1 + sympy.exp(-_u)),
         "σ",
         "\\sigma",
-        "_sigmoid({x})",
+        "_sigmoid({x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_SIGMOID_PRIME,)),
     )
 )
@@ -211,18 +224,18 @@ relu_f = _register(
         sympy.Max(0, _u),
         "relu",
         "\\operatorname{relu}",
-        "np.maximum({x}, 0.0)",
+        "np.maximum({x}, 0.0{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_RELU_PRIME,)),
     )
 )
 sqrt_f = _register(
     ElementwiseFunction(
-        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x})", _closed(lambda b, x, fx: b.multiply(0.5, b.power(fx, -1)))
+        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", _closed(lambda b, x, fx: b.multiply(0.5, b.power(fx, -1)))
     )
 )
 abs_f = _register(
     ElementwiseFunction(
-        "abs", sympy.Abs(_u), "abs", "\\operatorname{abs}", "np.abs({x})",
+        "abs", sympy.Abs(_u), "abs", "\\operatorname{abs}", "np.abs({x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_SIGN,)),
     )
 )
@@ -233,7 +246,7 @@ softplus_f = _register(
         sympy.log(1 + sympy.exp(_u)),
         "softplus",
         "\\operatorname{softplus}",
-        "np.logaddexp(0.0, {x})",
+        "np.logaddexp(0.0, {x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (FUNCTIONS["sigmoid"],)),
     )
 )

@@ -81,6 +81,8 @@ class Transpose(Expr):
     def differential(self, dargs):
         return make(Transpose, (dargs[0],))
 
+    numpy_view = True
+
     def numpy_code(self, args, dim_code):
         return f"{args[0]}.T"
 
@@ -217,6 +219,8 @@ class DiagVec(Expr):
 
     def differential(self, dargs):
         return make(DiagVec, (dargs[0],))
+
+    numpy_view = True
 
     def numpy_code(self, args, dim_code):
         return f"np.diagonal({args[0]}).reshape(-1, 1)"

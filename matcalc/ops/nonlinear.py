@@ -69,9 +69,19 @@ class Power(Expr):
             return f"(1.0 / {args[0]})"
         if p == 2:
             return f"({args[0]} * {args[0]})"
-        if isinstance(p, Fraction):
-            p = f"({p.numerator}/{p.denominator})"
-        return f"({args[0]} ** {p})"
+        return f"({args[0]} ** {self._exponent_code()})"
+
+    def numpy_into(self, args, out, dim_code):
+        p = self.exponent
+        if p == -1:
+            return f"np.divide(1.0, {args[0]}, out={out})"
+        if p == 2:
+            return f"np.multiply({args[0]}, {args[0]}, out={out})"
+        return f"np.power({args[0]}, {self._exponent_code()}, out={out})"
+
+    def _exponent_code(self) -> str:
+        p = self.exponent
+        return f"({p.numerator}/{p.denominator})" if isinstance(p, Fraction) else repr(p)
 
     def entrywise(self, args, size):
         p = self.exponent

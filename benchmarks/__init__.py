@@ -1,0 +1,1 @@
+"""matcalc's benchmarks: ``python -m benchmarks`` runs the suite (see run.py)."""

@@ -1,0 +1,138 @@
+"""The same computations written by hand in NumPy, and in torch and JAX when they are installed.
+
+Each builder returns a function of NumPy arrays whose results are NumPy-comparable; the
+suite checks every one against matcalc's output before timing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def numpy_backprop(weights, x, t):
+    """Textbook backprop for h_l = tanh(W_l h_{l−1}), ℓ = ½‖h_L − t‖²: new arrays per call."""
+    hs = [x]
+    for W in weights:
+        hs.append(np.tanh(W @ hs[-1]))
+    delta = (hs[-1] - t) * (1 - hs[-1] ** 2)
+    grads = [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        grads[layer] = delta @ hs[layer].T
+        if layer:
+            delta = (weights[layer].T @ delta) * (1 - hs[layer] ** 2)
+    return grads
+
+
+def numpy_backprop_into(weights, x, t, out):
+    """The same, with outer products broadcast into preallocated gradient arrays."""
+    hs = [x]
+    for W in weights:
+        hs.append(np.tanh(W @ hs[-1]))
+    delta = (hs[-1] - t) * (1 - hs[-1] ** 2)
+    for layer in range(len(weights) - 1, -1, -1):
+        np.multiply(delta, hs[layer].T, out=out[layer])
+        if layer:
+            delta = (weights[layer].T @ delta) * (1 - hs[layer] ** 2)
+    return out
+
+
+def numpy_hessian(A, B, x):
+    """∇²(xᵀAx + Σ tanh(Bx)) = A + Aᵀ + Bᵀ diag(−2 tanh ⊙ (1 − tanh²)) B."""
+    th = np.tanh(B @ x)
+    d = -2 * th * (1 - th * th)
+    return A + A.T + (B.T * d.T) @ B
+
+
+def numpy_hvp(A, B, x, v):
+    th = np.tanh(B @ x)
+    d = -2 * th * (1 - th * th)
+    return (A + A.T) @ v + B.T @ (d * (B @ v))
+
+
+def torch_module():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process
+        pass
+    return torch
+
+
+def jax_modules():
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax, jnp
+
+
+def torch_backprop(torch, weights, x, t):
+    """torch.autograd.grad of the MLP loss; returns a function of no arguments (data bound)."""
+    tw = [torch.tensor(W, requires_grad=True) for W in weights]
+    tx, tt = torch.tensor(x), torch.tensor(t)
+
+    def gradients():
+        h = tx
+        for W in tw:
+            h = torch.tanh(W @ h)
+        loss = 0.5 * ((h - tt) ** 2).sum()
+        return torch.autograd.grad(loss, tw)
+
+    return gradients
+
+
+def jax_backprop(jax, jnp, weights, x, t):
+    """jax.jit(jax.grad) of the MLP loss, compiled before it is returned."""
+
+    def loss(ws, x, t):
+        h = x
+        for W in ws:
+            h = jnp.tanh(W @ h)
+        return 0.5 * jnp.sum((h - t) ** 2)
+
+    compiled = jax.jit(jax.grad(loss))
+    jw, jx, jt = [jnp.asarray(W) for W in weights], jnp.asarray(x), jnp.asarray(t)
+
+    def gradients():
+        result = compiled(jw, jx, jt)
+        for g in result:
+            g.block_until_ready()
+        return result
+
+    gradients()
+    return gradients
+
+
+def jax_hessian(jax, jnp, A, B, x, with_tanh: bool = True):
+    def f(x):
+        value = x @ (A @ x)
+        return value + jnp.sum(jnp.tanh(B @ x)) if with_tanh else value
+
+    compiled = jax.jit(jax.hessian(f))
+    jx = jnp.asarray(x.ravel())
+
+    def hessian():
+        return compiled(jx).block_until_ready()
+
+    hessian()
+    return hessian
+
+
+def jax_hvp(jax, jnp, A, B, x, v):
+    def f(x):
+        return x @ (A @ x) + jnp.sum(jnp.tanh(B @ x))
+
+    compiled = jax.jit(lambda x, v: jax.jvp(jax.grad(f), (x,), (v,))[1])
+    jx, jv = jnp.asarray(x.ravel()), jnp.asarray(v.ravel())
+
+    def hvp():
+        return compiled(jx, jv).block_until_ready()
+
+    hvp()
+    return hvp

@@ -1,0 +1,272 @@
+"""matcalc's benchmark suite: one table, every library measured in the same run, one thread.
+
+    python -m benchmarks             (or: python benchmarks/run.py)
+    python -m benchmarks --quick     small sizes; a smoke run that the tests use
+
+Ratios are matcalc's time over the other's (below 1 means matcalc is faster).  torch and
+JAX rows appear when they are installed; each result is checked against matcalc's before
+it is timed.  BLAS, OpenMP, XLA and torch are pinned to one thread (benchmarks/single_thread.py).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+_HERE = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE), str(_HERE.parent)]
+
+import single_thread  # noqa: E402, F401 - before NumPy loads
+
+# isort: split
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import timeit  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+import peers  # noqa: E402
+from derive_mlp import named_mlp, time_sympy  # noqa: E402
+from networks import tanh_mlp  # noqa: E402
+
+import matcalc as mc  # noqa: E402
+
+# tensorgrad is AGPL and not installed here; issue 8 gives its compiler sweep at L = 64.
+TENSORGRAD_L64_SECONDS = 0.133
+
+
+@dataclass
+class Row:
+    benchmark: str
+    matcalc: float | str  # seconds, or a description
+    other: str = ""
+    other_value: float | str = ""
+    goal: str = ""
+    met: bool | None = None
+
+    def cells(self) -> list[str]:
+        ours = _duration(self.matcalc) if isinstance(self.matcalc, float) else self.matcalc
+        theirs = _duration(self.other_value) if isinstance(self.other_value, float) else self.other_value
+        ratio = f"{self.matcalc / self.other_value:.2f}×" if all(isinstance(v, float) for v in (self.matcalc, self.other_value)) else ""
+        met = {True: "yes", False: "**no**", None: ""}[self.met]
+        return [self.benchmark, ours, self.other, theirs, ratio, self.goal, met]
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+ROUNDS = 7  # --quick sets 1
+
+
+def compare(candidates: dict) -> dict:
+    """The best per-call time of each function, measured in interleaved rounds (each round
+    times every candidate once, for about 0.1 s), so that all see the same machine load."""
+    timers = {name: timeit.Timer(function) for name, function in candidates.items()}
+    if ROUNDS == 1:
+        return {name: timer.timeit(number=1) for name, timer in timers.items()}
+    numbers = {name: max(1, timer.autorange()[0] // 2) for name, timer in timers.items()}
+    best = dict.fromkeys(timers, float("inf"))
+    for _ in range(ROUNDS):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(numbers[name]) / numbers[name])
+    return best
+
+
+def once(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def derivation_rows(depth: int, deep: int) -> list[Row]:
+    loss, weights, _, _ = tanh_mlp(depth)
+    grad_time = min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(5))
+    named_loss, named_weights = named_mlp(depth)
+    derive_time = min(once(lambda: mc.derive(named_loss, named_weights)) for _ in range(5))
+    view = str(mc.derive(named_loss, named_weights).view("backprop")).encode()
+    limit = sys.getrecursionlimit()
+    deep_time = once(lambda: mc.grad(*tanh_mlp(deep)[:2]))
+    one_layer = min(once(lambda: mc.grad(*tanh_mlp(1)[:2])) for _ in range(5))
+    sympy_one = time_sympy(1)
+    rows = [
+        Row(f"gradient of a depth-{depth} tanh MLP wrt all {depth} weights (`mc.grad`)", grad_time,
+            "tensorgrad 0.3.0 compiler sweep (issue 8's figure)", TENSORGRAD_L64_SECONDS if depth == 64 else "",
+            "≤ 15 ms", grad_time <= 0.015),
+        Row("the same, every derivation step recorded (`mc.derive`)", derive_time, goal="≤ 15 ms", met=derive_time <= 0.015),
+        Row(f"its printed result (backprop view, δ recursion with names), L = {depth}", f"{len(view) / 1000:.1f} kB",
+            "tensorgrad (issue 8's figure)", "12.4 M characters" if depth == 64 else "", "< 10 kB", len(view) < 10_000),
+        Row(f"depth {deep}, Python's default recursion limit ({limit})", deep_time, goal="works", met=True),
+        Row("depth 1 (SymPy manages one layer)", one_layer, "SymPy `MatrixSymbol.diff`",
+            float(sympy_one.split()[0]) if sympy_one.endswith(" s") and not sympy_one.startswith(">") else sympy_one),
+        Row("depth 2", mc_time_depth(2), "SymPy `MatrixSymbol.diff`", time_sympy(2)),
+    ]
+    return rows
+
+
+def mc_time_depth(depth: int) -> float:
+    return min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(5))
+
+
+def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
+    torch, jax = peers.torch_module(), peers.jax_modules()
+    rng = np.random.default_rng(0)
+    rows = []
+    for depth in depths:
+        loss, weights, x, t = tanh_mlp(depth)
+        gradient = mc.lambdify([*weights, x, t], mc.grad(loss, weights))
+        Ws = [rng.normal(size=(width, width)) / np.sqrt(width) for _ in range(depth)]
+        xv, tv = rng.normal(size=(width, 1)), rng.normal(size=(width, 1))
+        buffers = gradient(*Ws, xv, tv)
+        expected = peers.numpy_backprop(Ws, xv, tv)
+        candidates = {
+            "NumPy backprop by hand": lambda: peers.numpy_backprop(Ws, xv, tv),
+            "NumPy by hand into preallocated arrays": lambda: peers.numpy_backprop_into(Ws, xv, tv, buffers),
+        }
+        if torch is not None:
+            candidates["torch.autograd"] = peers.torch_backprop(torch, Ws, xv, tv)
+        if jax is not None:
+            candidates["jax.jit(jax.grad)"] = peers.jax_backprop(*jax, Ws, xv, tv)
+        for function in candidates.values():
+            for theirs, ours in zip(function(), expected):
+                np.testing.assert_allclose(np.asarray(theirs), ours, rtol=1e-9, atol=1e-12)
+        gradient(*Ws, xv, tv, out=buffers)
+        for ours, theirs in zip(buffers, expected):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+        times = compare({
+            "out": lambda: gradient(*Ws, xv, tv, out=buffers),
+            "fresh": lambda: gradient(*Ws, xv, tv),
+            **candidates,
+        })
+        into_time, fresh_time = times.pop("out"), times.pop("fresh")
+        frameworks = {name: times[name] for name in ("torch.autograd", "jax.jit(jax.grad)") if name in times}
+        fastest = min(frameworks, key=frameworks.get) if frameworks else None
+        label = f"∇ of the MLP, width {width}, L = {depth}, `mc.lambdify`"
+        for name, seconds in times.items():
+            goal = "≤ 1.00× the faster of torch and JAX" if name == fastest else ""
+            rows.append(Row(f"{label} with `out=`", into_time, name, seconds, goal, into_time <= seconds if goal else None))
+        rows.append(Row(f"{label}, new arrays each call", fresh_time, fastest or "NumPy backprop by hand",
+                        times[fastest or "NumPy backprop by hand"]))
+    return rows
+
+
+def hessian_rows(sizes: list[int], hvp_sizes: list[int]) -> list[Row]:
+    jax = peers.jax_modules()
+    (n,) = mc.dims("n")
+    A, B, x, v = mc.matrix("A", n, n), mc.matrix("B", n, n), mc.vector("x", n), mc.vector("v", n)
+    loss = x.T @ A @ x + mc.sum(mc.tanh(B @ x))
+    hessian = mc.lambdify([A, B, x], mc.hessian(loss, x))
+    quadratic = mc.lambdify([A], mc.hessian(x.T @ A @ x, x))
+    hvp = mc.lambdify([A, B, x, v], mc.hvp(loss, x, v))
+    rng = np.random.default_rng(1)
+    rows, hvp_times = [], []
+    for size in sorted(set(sizes) | set(hvp_sizes)):
+        Av, Bv = rng.normal(size=(size, size)), rng.normal(size=(size, size)) / np.sqrt(size)
+        xv, vv = rng.normal(size=(size, 1)), rng.normal(size=(size, 1))
+        expected = peers.numpy_hessian(Av, Bv, xv)
+        np.testing.assert_allclose(hessian(Av, Bv, xv), expected, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(hvp(Av, Bv, xv, vv), peers.numpy_hvp(Av, Bv, xv, vv), rtol=1e-9, atol=1e-9)
+        if size in hvp_sizes:
+            candidates = {"NumPy closed form by hand": lambda: peers.numpy_hvp(Av, Bv, xv, vv)}
+            if jax is not None:
+                candidates["jax.jit(jvp of grad)"] = peers.jax_hvp(*jax, Av, Bv, xv, vv)
+                jax_result = np.asarray(candidates["jax.jit(jvp of grad)"]()).reshape(-1, 1)
+                np.testing.assert_allclose(jax_result, hvp(Av, Bv, xv, vv), rtol=1e-9, atol=1e-9)
+            times = compare({"matcalc": lambda: hvp(Av, Bv, xv, vv), **candidates})
+            ours = times.pop("matcalc")
+            hvp_times.append((size, ours))
+            for name, seconds in times.items():
+                rows.append(Row(f"`mc.hvp` of xᵀAx + Σ tanh(Bx), n = {size}", ours, name, seconds))
+        if size not in sizes:
+            continue
+        buffer = hessian(Av, Bv, xv)
+        candidates = {"NumPy closed form by hand": lambda: peers.numpy_hessian(Av, Bv, xv)}
+        if jax is not None:
+            candidates["jax.jit(jax.hessian)"] = peers.jax_hessian(*jax, Av, Bv, xv)
+            np.testing.assert_allclose(np.asarray(candidates["jax.jit(jax.hessian)"]()), expected, rtol=1e-9, atol=1e-9)
+        times = compare({"matcalc": lambda: hessian(Av, Bv, xv, out=buffer), **candidates})
+        ours = times.pop("matcalc")
+        for name, seconds in times.items():
+            goal = "≤ 1.2×" if name.startswith("NumPy") else ""
+            rows.append(Row(f"Hessian of xᵀAx + Σ tanh(Bx), n = {size}, `out=`", ours, name, seconds,
+                            goal, ours <= 1.2 * seconds if goal else None))
+        if jax is not None:
+            plain = peers.jax_hessian(*jax, Av, Bv, xv, with_tanh=False)
+            np.testing.assert_allclose(np.asarray(plain()), quadratic(Av), rtol=1e-12, atol=1e-12)
+            times = compare({"matcalc": lambda: quadratic(Av), "jax": plain})
+            rows.append(Row(f"Hessian of xᵀAx, n = {size}", times["matcalc"], "jax.jit(jax.hessian)", times["jax"]))
+    if len(hvp_times) >= 2:
+        (small, t_small), (large, t_large) = hvp_times[0], hvp_times[-1]
+        growth, scale = t_large / t_small, large / small
+        rows.append(Row(f"`mc.hvp` time, n = {small} → {large}", f"{growth:.1f}× longer", "O(n²) predicts",
+                        f"{scale ** 2:.0f}× (O(n³): {scale ** 3:.0f}×)", "O(n²)", growth < scale**2.5))
+    return rows
+
+
+def check_rows(sizes: list[tuple[int, int]]) -> list[Row]:
+    n, m = mc.dims("n m")
+    W, a, b, t = mc.matrix("W", n, m), mc.vector("a", m), mc.vector("b", n), mc.vector("t", n)
+    loss = mc.sum((mc.sigmoid(mc.let("z", W @ a + b)) - t) ** 2) / 2
+    rows = []
+    for (size_n, size_m), limit in zip(sizes, (2.0, 10.0)):
+        start = time.perf_counter()  # the first call: nothing cached
+        result = mc.check(loss, W, dims={n: size_n, m: size_m}, seed=0)
+        seconds = time.perf_counter() - start
+        assert result.ok
+        rows.append(Row(f"`mc.check` (elementwise chain rule and finite differences), W is {size_n}×{size_m}", seconds,
+                        goal=f"≤ {limit:g} s", met=seconds <= limit))
+    return rows
+
+
+def header() -> str:
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}", f"matcalc {mc.__version__}"]
+    torch, jax = peers.torch_module(), peers.jax_modules()
+    if torch is not None:
+        versions.append(f"torch {torch.__version__}")
+    if jax is not None:
+        versions.append(f"JAX {jax[0].__version__}")
+    return (
+        f"{datetime.date.today().isoformat()}, {platform.system()} {platform.machine()}, {os.cpu_count()} cores; "
+        + ", ".join(versions)
+        + f"; float64; one thread for BLAS, OpenMP, XLA and torch; best of {ROUNDS} rounds"
+    )
+
+
+def main(argv=None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run, not a measurement")
+    args = parser.parse_args(argv)
+    global ROUNDS
+    ROUNDS = 1 if args.quick else 7
+    if args.quick:
+        plan = dict(depth=4, deep=50, width=16, depths=[2], sizes=[20], hvp_sizes=[20, 40], checks=[(3, 4)])
+    else:
+        plan = dict(depth=64, deep=1000, width=256, depths=[4, 16], sizes=[100, 1000], hvp_sizes=[1000, 2000],
+                    checks=[(3, 4), (10, 10)])
+    print(header() + (" (--quick: a smoke run, not a measurement)" if args.quick else ""))
+    print()
+    columns = ["benchmark", "matcalc", "compared with", "its figure", "ratio", "goal", "met"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    rows = []
+    for section in (
+        lambda: derivation_rows(plan["depth"], plan["deep"]),
+        lambda: evaluation_rows(plan["width"], plan["depths"]),
+        lambda: hessian_rows(plan["sizes"], plan["hvp_sizes"]),
+        lambda: check_rows(plan["checks"]),
+    ):
+        for row in section():
+            print("| " + " | ".join(row.cells()) + " |", flush=True)
+            rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The benchmark suite runs end to end (tiny sizes): every function it times is checked
+against an independent computation inside the suite before it is timed."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_suite_runs_and_prints_one_table():
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "one thread for BLAS" in lines[0]
+    table = [line for line in lines if line.startswith("| ")]
+    assert table[0].startswith("| benchmark | matcalc | compared with")
+    benchmarks = "\n".join(table)
+    for expected in ("`mc.grad`", "`mc.derive`", "backprop view", "`mc.lambdify` with `out=`", "Hessian", "`mc.hvp`", "`mc.check`"):
+        assert expected in benchmarks
