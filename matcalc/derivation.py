@@ -11,7 +11,6 @@ diag(σ'(z)) into ⊙ and reverses the order.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 
 from .diff import _check_loss, _check_variables, depends_on, grad, symmetric_part
