@@ -5,7 +5,8 @@
 
 Ratios are matcalc's time over the other's (below 1 means matcalc is faster).  torch and
 JAX rows appear when they are installed; each result is checked against matcalc's before
-it is timed.  BLAS, OpenMP, XLA and torch are pinned to one thread (benchmarks/single_thread.py).
+it is timed.  Every library runs on one core with one thread, and glibc's malloc keeps the
+memory it frees (benchmarks/steady.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 _HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 
-import single_thread  # noqa: E402, F401 - before NumPy loads
+import steady  # noqa: E402 - before NumPy loads
 
 # isort: split
 import argparse  # noqa: E402
@@ -88,13 +89,13 @@ def once(function) -> float:
 
 def derivation_rows(depth: int, deep: int) -> list[Row]:
     loss, weights, _, _ = tanh_mlp(depth)
-    grad_time = min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(5))
+    grad_time = min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(9))
     named_loss, named_weights = named_mlp(depth)
-    derive_time = min(once(lambda: mc.derive(named_loss, named_weights)) for _ in range(5))
+    derive_time = min(once(lambda: mc.derive(named_loss, named_weights)) for _ in range(9))
     view = str(mc.derive(named_loss, named_weights).view("backprop")).encode()
     limit = sys.getrecursionlimit()
     deep_time = once(lambda: mc.grad(*tanh_mlp(deep)[:2]))
-    one_layer = min(once(lambda: mc.grad(*tanh_mlp(1)[:2])) for _ in range(5))
+    one_layer = min(once(lambda: mc.grad(*tanh_mlp(1)[:2])) for _ in range(9))
     sympy_one = time_sympy(1)
     rows = [
         Row(f"gradient of a depth-{depth} tanh MLP wrt all {depth} weights (`mc.grad`)", grad_time,
@@ -112,7 +113,7 @@ def derivation_rows(depth: int, deep: int) -> list[Row]:
 
 
 def mc_time_depth(depth: int) -> float:
-    return min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(5))
+    return min(once(lambda: mc.grad(*tanh_mlp(depth)[:2])) for _ in range(9))
 
 
 def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
@@ -235,7 +236,9 @@ def header() -> str:
     return (
         f"{datetime.date.today().isoformat()}, {platform.system()} {platform.machine()}, {os.cpu_count()} cores; "
         + ", ".join(versions)
-        + f"; float64; one thread for BLAS, OpenMP, XLA and torch; best of {ROUNDS} rounds"
+        + "; float64; one core, one thread for BLAS, OpenMP, XLA and torch"
+        + ("; malloc keeps freed memory" if steady.STEADY_ALLOCATOR else "")
+        + f"; best of {ROUNDS} interleaved rounds"
     )
 
 

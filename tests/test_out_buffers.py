@@ -100,3 +100,27 @@ def test_an_outer_product_is_not_a_matrix_product():
     f = mc.lambdify([x, y], x @ y.T)
     assert "np.einsum('ik,kj->ij', x, " in f.source and "@" not in f.source.split("def compiled")[1]
     np.testing.assert_array_equal(f([1, 2], [3, 4, 5]), np.outer([1, 2], [3, 4, 5]))
+
+
+def test_a_sum_of_matrices_times_a_vector_is_multiplied_out_in_generated_code():
+    A, B = mc.matrix("A", n, n), mc.matrix("B", n, n)
+    x = mc.vector("x", n)
+    gradient = mc.grad(x.T @ A @ x - 2 * x.T @ B @ x, x)
+    assert str(gradient) == "(A − 2B + Aᵀ − 2Bᵀ)x"
+    f = mc.lambdify([A, B, x], gradient)
+    body = f.source.split("def compiled")[1]
+    assert "(A @ x)" in body and "A.T" in body and "(A + " not in body  # no n×n sum is formed
+    rng = np.random.default_rng(3)
+    Av, Bv, xv = rng.normal(size=(4, 4)), rng.normal(size=(4, 4)), rng.normal(size=(4, 1))
+    np.testing.assert_allclose(f(Av, Bv, xv), (Av + Av.T - 2 * (Bv + Bv.T)) @ xv, rtol=1e-12)
+
+
+def test_a_sum_used_twice_is_formed_once_instead():
+    A = mc.matrix("A", n, n)
+    x = mc.vector("x", n)
+    S = A + A.T
+    f = mc.lambdify([A, x], [S, S @ x])
+    body = f.source.split("def compiled")[1]
+    assert "A @ x" not in body
+    Av, xv = np.arange(9.0).reshape(3, 3), np.ones((3, 1))
+    np.testing.assert_allclose(f(Av, xv)[1], (Av + Av.T) @ xv)

@@ -16,7 +16,7 @@ import numpy as np
 import sympy
 
 from ..errors import EvaluationError
-from ..expr import Const, Expr, Let, Ones, Symbol
+from ..expr import Const, Expr, Let, Ones, Symbol, make
 from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale
 from ..printing.common import postorder
 from ..shapes import same_dim
@@ -106,6 +106,7 @@ def generate(
     call with ``out`` allocates only small intermediate arrays.
     """
     single = len(outputs) == 1 if single is None else single
+    outputs = _distribute_sums_over_thin_products(outputs)
     taken: set = {"out"}
     function_name = identifier(function_name, taken)
     argument_names = [identifier(s.label, taken) for s in inputs]
@@ -217,6 +218,54 @@ def generate(
         inferred_dims=inferred,
         helpers=list(helper_functions.values()),
     )
+
+
+def _distribute_sums_over_thin_products(outputs: list[Expr]) -> list[Expr]:
+    """(A + B)v becomes Av + Bv in generated code, wherever a sum of matrices is used only by
+    a product that ends in a vector (or starts with a row): two matrix-vector products read
+    each matrix once, while forming A + B first writes a whole new matrix (and reads Aᵀ
+    across its rows).  The printed closed form keeps (A + B)v."""
+    nodes = postorder(outputs)
+    consumers: dict[Expr, int] = {}
+    for node in nodes:
+        for child in node.args:
+            consumers[child] = consumers.get(child, 0) + 1
+    kept = set(outputs)
+    rebuilt: dict[Expr, Expr] = {}
+    for node in nodes:
+        new = node.rebuild(tuple(rebuilt[child] for child in node.args))
+        if isinstance(new, MatMul):
+            for index, (original, factor) in enumerate(zip(node.args, new.args)):
+                if isinstance(factor, Add) and consumers[original] == 1 and original not in kept:
+                    distributed = _distributed(new, index)
+                    new = new if distributed is None else distributed
+                    break
+        rebuilt[node] = new
+    return [rebuilt[o] for o in outputs]
+
+
+def _distributed(product: Expr, index: int) -> Expr | None:
+    """The product with its sum factor at ``index`` multiplied out against the thin side."""
+    factors = product.args
+    left, total, right = factors[:index], factors[index], factors[index + 1 :]
+
+    def chain(parts: tuple) -> Expr:
+        return parts[0] if len(parts) == 1 else make(MatMul, parts)
+
+    def times(term: Expr, side: Expr, on_right: bool) -> Expr:
+        if isinstance(term, Scale):  # s(X)v = s(Xv): scale the vector, not the matrix
+            return make(Scale, (term.args[0], times(term.args[1], side, on_right)))
+        return make(MatMul, (term, side) if on_right else (side, term))
+
+    if right and same_dim(product.shape[1], 1):
+        side = chain(right)
+        summed = make(Add, tuple(times(term, side, True) for term in total.args))
+        return chain((*left, summed))
+    if left and same_dim(product.shape[0], 1):
+        side = chain(left)
+        summed = make(Add, tuple(times(term, side, False) for term in total.args))
+        return chain((summed, *right))
+    return None
 
 
 def _shape_code(shape, dim_names: dict) -> str:
