@@ -318,7 +318,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
         nonlocal terms
         positions = [k for k, (_, n) in enumerate(terms) if n is node]
         if len(positions) > 1:
-            before = _frontier(terms)
+            before = steps[-1].after  # every step ends on the current terms
             adjoint, note = tidy(make(Add, tuple(terms[k][0] for k in positions)))
             terms = [t for k, t in enumerate(terms) if k not in positions[1:]]
             terms[positions[0]] = (adjoint, node)
@@ -350,7 +350,7 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
             steps.append(Step("name_adjoint", (f"δ_{node.label} := ∂ℓ/∂{node.label} = ", adjoint),
                               None, _frontier(terms), "", f"\\delta_{{{latex_name(node.label)}}} := \\partial\\ell/\\partial {latex_name(node.label)}"))
             adjoint = delta
-        before = _frontier(terms)
+        before = steps[-1].after
         new_terms, notes, arrived = [], [], []
         for index, child in enumerate(node.args):
             if child in dependent:

@@ -68,7 +68,12 @@ def shape_str(shape: Shape) -> str:
 
 
 def is_scalar_shape(shape: Shape) -> bool:
-    return shape[0] == 1 and shape[1] == 1
+    return _is_one(shape[0]) and _is_one(shape[1])
+
+
+def _is_one(d: Dim) -> bool:
+    # A symbolic size is never 1, and asking sympy's == costs more than the rest of a rule.
+    return d == 1 if isinstance(d, int) else bool(d.is_Integer) and d == 1
 
 
 def resolve_dim(d: Dim, sizes: dict) -> int:
