@@ -31,6 +31,7 @@ from .ops import (
     Transpose,
 )
 from .ops.elementwise import sqrt_f
+from .scalar_algebra import cancel_elementwise, worth_cancelling
 from .shapes import dim_product
 
 
@@ -565,6 +566,14 @@ def _merge_powers(factors: list) -> tuple[list, bool]:
 def hadamard_powers(e):
     factors, changed = _merge_powers(hadamard_factors(e))
     return hadamard_chain(factors, e.shape) if changed else None
+
+
+def cancel_quotients(e):
+    return cancel_elementwise(e) if worth_cancelling(e) else None
+
+
+for _op in (Hadamard, Add):
+    rule(_op, "scalar algebra entry by entry where a quotient is left or exp(u) meets σ(u): σ' = σ(1 − σ), exp(u)/(1 + exp(u)) = σ(u)")(cancel_quotients)
 
 
 @rule(Power, "X¹ = X, X⁰ = 𝟏")

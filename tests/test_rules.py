@@ -8,6 +8,7 @@ import pytest
 import matcalc as mc
 from matcalc.expr import Const, make
 from matcalc.ops import Add, DiagMat, DiagVec, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose
+from matcalc.ops.elementwise import FUNCTIONS
 from matcalc.simplify import all_rules, simplify
 from tests.helpers import random_values
 
@@ -76,6 +77,12 @@ EXAMPLES = {
     "diag_of_diag": (make(DiagVec, (make(DiagMat, (v,)),)), "v"),
     "inverse_of_simple": (make(Inverse, (make(Inverse, (A,)),)), "A"),
     "kron_with_zero": (make(Kron, (A, zero33)), "0"),
+    # the binary cross-entropy's gradient in σ(x), as the quotient rule leaves it
+    "cancel_quotients": (
+        make(Hadamard, ((1 - y) * (1 - mc.sigmoid(x)) ** -1 - y * mc.sigmoid(x) ** -1,
+                        FUNCTIONS["sigmoid"].derivative_of(x, mc.sigmoid(x)))),
+        "σ(x) − y",
+    ),
 }
 
 
