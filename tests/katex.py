@@ -20,10 +20,16 @@ def katex_dir() -> pathlib.Path | None:
 
 
 def missing_reason() -> str | None:
+    """Why KaTeX cannot run, or None; the first run installs the npm package when npm exists."""
     if shutil.which("node") is None:
         return "node is not installed"
+    if katex_dir() is None and shutil.which("npm") is not None:
+        subprocess.run(
+            ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(ROOT / ".ci" / "node"), "katex@0.16"],
+            capture_output=True, timeout=300, check=False,
+        )
     if katex_dir() is None:
-        return "the katex npm package is not installed (npm install --prefix .ci/node katex@0.16)"
+        return "the katex npm package is not installed, and npm could not install it (npm install --prefix .ci/node katex@0.16)"
     return None
 
 
