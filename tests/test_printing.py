@@ -75,3 +75,14 @@ def test_deep_expression_prints_without_recursion():
     for _ in range(5000):
         e = mc.tanh(A @ e)
     assert str(e).startswith("tanh(Atanh(")
+
+
+def test_a_row_that_sums_transposed_columns_prints_as_one_transpose():
+    n_ = mc.dims("n")[0]
+    v, mu = mc.vector("v", n_), mc.vector("mu", n_)
+    S = mc.matrix("S", n_, n_, symmetric=True)
+    loss = mc.logdet(S) / 2 + (v - mu).T @ mc.inv(S) @ (v - mu) / 2
+    assert str(mc.grad(loss, S)) == "(S⁻¹ − S⁻¹ (v − mu) (v − mu)ᵀ S⁻¹)/2"
+    assert "\\left(v - \\mu\\right)}^\\top" in mc.latex(mc.grad(loss, S))
+    A = mc.matrix("A", 3, 3)
+    assert str(mc.simplify((A + A.T).T)) == "A + Aᵀ"  # matrices keep their transposed terms

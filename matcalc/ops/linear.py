@@ -32,6 +32,21 @@ class Add(Expr):
     def is_symmetric(self):
         return all(term.is_symmetric for term in self.args)
 
+    def _untransposed_terms(self) -> tuple | None:
+        """For a row that is a sum of transposed columns (or multiples of them), the columns."""
+        from .bilinear import Scale
+
+        if not (self.rows == 1 and not self.is_scalar):
+            return None
+        columns = []
+        for term in self.args:
+            scale = term.args[0] if isinstance(term, Scale) else None
+            body = term.args[1] if scale is not None else term
+            if not isinstance(body, Transpose) or body.args[0].cols != 1:
+                return None
+            columns.append(body.args[0] if scale is None else make(Scale, (scale, body.args[0])))
+        return tuple(columns)
+
     def pullback(self, index, adjoint):
         return adjoint
 
@@ -49,6 +64,9 @@ class Add(Expr):
         return total
 
     def render(self, p):
+        untransposed = self._untransposed_terms()
+        if untransposed is not None:  # vᵀ − muᵀ reads better as (v − mu)ᵀ
+            return p.postfix(p.parens(p.render_aside(make(Add, untransposed))), "ᵀ", "^\\top"), PREC_POSTFIX
         pieces = []
         for index in range(len(self.args)):
             negative, body = p.term(index)

@@ -66,6 +66,14 @@ class Printer:
                 self.results[node] = result if len(result) == 3 else (result[0], result[1], None)
         return self.results[root][0]
 
+    def render_aside(self, expr: Expr) -> str:
+        """The text of an expression that is not part of the tree being printed."""
+        current = self.current
+        try:
+            return self.render(expr)
+        finally:
+            self.current = current
+
     # --- children -----------------------------------------------------------------------------
     def wrap_node(self, node: Expr, min_prec: int, chain: type | None = None) -> str:
         text, prec, _ = self.results[node]
