@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 HERE = pathlib.Path(__file__).resolve().parent
 
-SETUP = "import matcalc as mc"
+SETUP = "import matcalc as mc\n"
 
 NOTEBOOKS = {
     "seed_000_linear_network.ipynb": [
@@ -92,7 +92,7 @@ NOTEBOOKS = {
         ("md", "Strings in the matrixcalculus.org syntax:"),
         ("code", "e = mc.parse(\"sum(log(exp(-y.*(X*w)) + vector(1)))\")\nprint(e, '→', mc.grad(e, e.variables['w']))"),
         ("md", "Fast NumPy code, and standalone source to paste into a project:"),
-        ("code", "import numpy as np\nf = mc.lambdify([W, u, t], [ce, mc.grad(ce, W)])\nrng = np.random.default_rng(0)\n"
+        ("code", "import numpy as np\n\nf = mc.lambdify([W, u, t], [ce, mc.grad(ce, W)])\nrng = np.random.default_rng(0)\n"
                  "value, gradient = f(rng.normal(size=(3, 4)), rng.normal(size=4), np.eye(3)[0])\nprint(value, gradient.shape)\n"
                  "print(mc.to_numpy_source([W, u, t], [ce, mc.grad(ce, W)], name='cross_entropy')[-900:])"),
     ],
