@@ -80,13 +80,18 @@ class Expr:
 
     numpy_view: ClassVar[bool] = False  # the NumPy value may share memory with an argument
 
+    def numpy_ufunc(self, args: list[str], dim_code) -> tuple[str, list[str]] | None:
+        """The NumPy ufunc that computes the value and its operands, where one does."""
+        return None
+
     def numpy_into(self, args: list[str], out: str, dim_code) -> str | None:
         """One NumPy ufunc call that writes the value into the existing array ``out``, or None.
 
         Ufuncs read their operands as if copied first, so ``out`` may be one of the arguments:
         generated code uses that to work in place.
         """
-        return None
+        call = self.numpy_ufunc(args, dim_code)
+        return None if call is None else f"{call[0]}({', '.join(call[1])}, out={out})"
 
     def render(self, p) -> tuple[str, int]:
         raise NotImplementedError(f"{self.name} has no printing rule")
@@ -262,7 +267,7 @@ class Const(Expr):
         value = self.value
         if isinstance(value, sympy.Expr):
             return sympy.Matrix([[size(value)]])
-        return sympy.Matrix([[sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)]])
+        return sympy.Matrix([[sympy_number(value)]])
 
     def render(self, p):
         return p.number(self.value)
@@ -376,6 +381,11 @@ class Let(Expr):
 
 
 # --- building leaves ------------------------------------------------------------------------
+
+
+def sympy_number(value: int | float | Fraction) -> sympy.Expr:
+    """A Python number as sympy's: exact for ints and Fractions."""
+    return sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)
 
 
 def number_value(value, where: str = "constant"):

@@ -469,11 +469,10 @@ def to_syntax(expr: Expr) -> str:
             code[node] = a[0]
         elif isinstance(node, ops.Scale) and isinstance(node.args[1], Ones) and isinstance(node.args[0], Const):
             code[node] = f"{'vector' if node.shape[1] == 1 else 'matrix'}({a[0]})"
-        elif isinstance(node, ops.Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1:
+        elif ops.negated(node) is not None:
             code[node] = f"(-{a[1]})"
-        elif isinstance(node, ops.Add) and len(a) == 2 and isinstance(node.args[1], ops.Scale) \
-                and isinstance(node.args[1].args[0], Const) and node.args[1].args[0].value == -1:
-            code[node] = f"({summand(node.args[0])} - {summand(node.args[1].args[1])})"
+        elif isinstance(node, ops.Add) and len(a) == 2 and ops.negated(node.args[1]) is not None:
+            code[node] = f"({summand(node.args[0])} - {summand(ops.negated(node.args[1]))})"
         elif isinstance(node, ops.Add):
             code[node] = "(" + " + ".join(summand(t) for t in node.args) + ")"
         elif isinstance(node, ops.Scale):

@@ -10,19 +10,20 @@ cross-entropy gradient ((𝟏 − t) ⊙ (𝟏 − σ(z))⁻¹ − t ⊙ σ(z)�
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import reduce
 
 import sympy
 
-from .expr import Const, Expr, Ones, Zero, const, make
-from .ops import Add, Elementwise, Hadamard, Power, Scale
-from .ops.elementwise import FUNCTIONS, apply
+from .expr import Const, Expr, Ones, Zero, const, make, sympy_number
+from .ops import Add, Elementwise, Hadamard, Power, Scale, negated
+from .ops.elementwise import apply, exp_f, sigmoid_f, sigmoid_prime_f
 
-_SIGMOID = FUNCTIONS["sigmoid"]
+# the operations that are scalar algebra entry by entry; anything else is an operand
+_ALGEBRA = (Add, Hadamard, Scale, Power)
 # Larger elementwise expressions are left alone: sympy's factoring time grows fast with size,
 # and what the quotient rule leaves in a gradient is small.
 _MOST_NODES = 32
 _MOST_COEFFICIENT = 1000  # numbers a rewrite may introduce
-_EXP = FUNCTIONS["exp"]
 
 
 def worth_cancelling(root: Expr) -> bool:
@@ -39,15 +40,15 @@ def worth_cancelling(root: Expr) -> bool:
             return False
         if isinstance(node, Power) and not isinstance(node.exponent, float) and node.exponent < 0:
             reciprocal = True
-        if isinstance(node, (Add, Hadamard, Scale, Power)):
+        if isinstance(node, _ALGEBRA):
             stack.extend(node.args)
         elif isinstance(node, Elementwise):
             u = node.args[0]
-            if node.function is _EXP:
+            if node.function is exp_f:
                 exponential_of.add(u)
-                if _is_negation(u):
-                    exponential_of.add(u.args[1])
-            elif node.function is _SIGMOID or node is _SIGMOID.derivative_of(u, apply(_SIGMOID, u)):
+                if negated(u) is not None:
+                    exponential_of.add(negated(u))
+            elif node.function in (sigmoid_f, sigmoid_prime_f):
                 sigmoid_of.add(u)
     return reciprocal or not exponential_of.isdisjoint(sigmoid_of)
 
@@ -73,7 +74,7 @@ class _Translation:
             if node in done:
                 stack.pop()
                 continue
-            inner = [c for c in node.args if c not in done] if isinstance(node, (Add, Hadamard, Scale, Power)) else []
+            inner = [c for c in node.args if c not in done] if isinstance(node, _ALGEBRA) else []
             if inner:
                 stack.extend(inner)
                 continue
@@ -87,16 +88,13 @@ class _Translation:
         if isinstance(node, (Hadamard, Scale)):
             return sympy.Mul(*(done[c] for c in node.args))
         if isinstance(node, Power):
-            p = node.exponent
-            exponent = sympy.Rational(p.numerator, p.denominator) if isinstance(p, Fraction) else sympy.sympify(p)
-            return done[node.args[0]] ** exponent
+            return done[node.args[0]] ** sympy_number(node.exponent)
         if isinstance(node, Ones):
             return sympy.Integer(1)
         if isinstance(node, Zero):
             return sympy.Integer(0)
         if isinstance(node, Const) and not isinstance(node.value, sympy.Expr):
-            value = node.value
-            return sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)
+            return sympy_number(node.value)
         return self.symbol(node)
 
     def to_expr(self, value: sympy.Expr, shape) -> Expr:
@@ -105,24 +103,12 @@ class _Translation:
         def convert(v: sympy.Expr) -> Expr:
             if v.is_Symbol:
                 return self.nodes[v]
-            if v.is_Integer:
-                return const(int(v))
-            if v.is_Rational:
-                return const(Fraction(int(v.p), int(v.q)))
-            if v.is_Float:
-                return const(float(v))
+            if v.is_Number:  # const() reads sympy numbers; ints stay ints, as the rules expect
+                return const(int(v) if v.is_Integer else v)
             if v.is_Add:
-                parts = [convert(a) for a in v.as_ordered_terms()]
-                total = parts[0]
-                for part in parts[1:]:
-                    total = build.add(total, part)
-                return total
+                return reduce(build.add, map(convert, v.as_ordered_terms()))
             if v.is_Mul:
-                parts = [convert(a) for a in v.as_ordered_factors()]
-                product = parts[0]
-                for part in parts[1:]:
-                    product = build.multiply(product, part)
-                return product
+                return reduce(build.multiply, map(convert, v.as_ordered_factors()))
             if v.is_Pow and v.exp.is_Rational:
                 exponent = int(v.exp) if v.exp.is_Integer else Fraction(int(v.exp.p), int(v.exp.q))
                 return build.power(convert(v.base), exponent)
@@ -130,10 +116,6 @@ class _Translation:
 
         result = convert(value)
         return result if result.shape == shape else build.multiply(result, make(Ones, (), shape))
-
-
-def _is_negation(node: Expr) -> bool:
-    return isinstance(node, Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1
 
 
 def _structure(translation: _Translation) -> tuple[tuple, dict[Expr, int]]:
@@ -149,7 +131,7 @@ def _structure(translation: _Translation) -> tuple[tuple, dict[Expr, int]]:
     for node in list(translation.symbols):
         if isinstance(node, Elementwise):
             u = node.args[0]
-            kinds.append((node.function.name, identity(u), identity(u.args[1]) if _is_negation(u) else -1))
+            kinds.append((node.function.name, identity(u), -1 if negated(u) is None else identity(negated(u))))
         else:
             kinds.append(("atom", identity(node), node.is_scalar))
     return tuple(kinds), ids
@@ -159,13 +141,11 @@ def _rewrites(expression: sympy.Expr, translation: _Translation, ids: dict) -> t
     """The expression cancelled after σ'(u) → σ(u)(1 − σ(u)) and exp(u) → σ(u)/(1 − σ(u))
     (or exp(−v) → (1 − σ(v))/σ(v)), alone and together; then σ(u)² folded back into
     σ(u) − σ'(u) where that shortens it.  Also the new symbols: symbol -> (σ or σ', id of u)."""
-    derivative_of_sigmoid = _SIGMOID.derivative_of
-    prime, exponential, negated, folds, new_symbols = {}, {}, {}, {}, {}
+    prime, exponential, of_negated, folds, new_symbols = {}, {}, {}, {}, {}
 
     def sigmoid_symbol(u: Expr) -> sympy.Symbol:
-        sigmoid = apply(_SIGMOID, u)
-        s, p = translation.symbol(sigmoid), translation.symbol(derivative_of_sigmoid(u, sigmoid))
-        new_symbols[s], new_symbols[p] = (False, ids[u]), (True, ids[u])
+        s, p = translation.symbol(apply(sigmoid_f, u)), translation.symbol(apply(sigmoid_prime_f, u))
+        new_symbols[s], new_symbols[p] = (sigmoid_f, ids[u]), (sigmoid_prime_f, ids[u])
         folds[s**2] = s - p
         return s
 
@@ -173,17 +153,17 @@ def _rewrites(expression: sympy.Expr, translation: _Translation, ids: dict) -> t
         if not isinstance(node, Elementwise) or symbol not in expression.free_symbols:
             continue
         u = node.args[0]
-        if node is derivative_of_sigmoid(u, apply(_SIGMOID, u)):
+        if node.function is sigmoid_prime_f:
             s = sigmoid_symbol(u)
             prime[symbol] = s * (1 - s)
-        elif node.function is _EXP:
+        elif node.function is exp_f:
             s = sigmoid_symbol(u)
-            exponential[symbol] = negated[symbol] = s / (1 - s)
-            if _is_negation(u):
-                s = sigmoid_symbol(u.args[1])
-                negated[symbol] = (1 - s) / s
+            exponential[symbol] = of_negated[symbol] = s / (1 - s)
+            if negated(u) is not None:
+                s = sigmoid_symbol(negated(u))
+                of_negated[symbol] = (1 - s) / s
     candidates = []
-    for substitution in (prime, negated, exponential, {**prime, **negated}, {**prime, **exponential}):
+    for substitution in (prime, of_negated, exponential, {**prime, **of_negated}, {**prime, **exponential}):
         if substitution:
             cancelled = sympy.cancel(expression.xreplace(substitution))
             candidates += [cancelled, sympy.expand(cancelled.subs(folds))] if folds else [cancelled]
@@ -210,10 +190,8 @@ def cancel_elementwise(root: Expr) -> Expr | None:
     if best is None:
         return None
     node_of = {identity: node for node, identity in ids.items()}
-    for symbol, (derivative, identity) in new_symbols.items():
-        u = node_of[identity]
-        sigmoid = apply(_SIGMOID, u)
-        node = _SIGMOID.derivative_of(u, sigmoid) if derivative else sigmoid
+    for symbol, (function, identity) in new_symbols.items():
+        node = apply(function, node_of[identity])
         translation.symbols[node], translation.nodes[symbol] = symbol, node
     return translation.to_expr(best, root.shape)
 

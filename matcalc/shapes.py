@@ -44,6 +44,11 @@ def as_dim(value, where: str) -> Dim:
     raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")
 
 
+def same_shape(a: Shape, b: Shape) -> bool:
+    """Whether two shapes are equal for every value of their symbols."""
+    return same_dim(a[0], b[0]) and same_dim(a[1], b[1])
+
+
 def dim_product(a: Dim, b: Dim) -> Dim:
     product = sympy.Mul(a, b) if isinstance(a, sympy.Expr) or isinstance(b, sympy.Expr) else a * b
     return int(product) if isinstance(product, sympy.Integer) else product
@@ -68,10 +73,10 @@ def shape_str(shape: Shape) -> str:
 
 
 def is_scalar_shape(shape: Shape) -> bool:
-    return _is_one(shape[0]) and _is_one(shape[1])
+    return is_one(shape[0]) and is_one(shape[1])
 
 
-def _is_one(d: Dim) -> bool:
+def is_one(d: Dim) -> bool:
     # A symbolic size is never 1, and asking sympy's == costs more than the rest of a rule.
     return d == 1 if isinstance(d, int) else bool(d.is_Integer) and d == 1
 

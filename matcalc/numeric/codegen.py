@@ -17,9 +17,9 @@ import sympy
 
 from ..errors import EvaluationError
 from ..expr import Const, Expr, Let, Ones, Symbol, make
-from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale
+from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale, negated
 from ..printing.common import postorder
-from ..shapes import same_dim
+from ..shapes import is_one, same_shape
 from . import runtime
 
 _BROADCASTING = (Add, Scale, Hadamard)
@@ -187,8 +187,8 @@ def generate(
         if isinstance(node, Ones):
             literals[node] = "1.0"
             continue
-        if _negated(node) is not None:
-            negations[node] = _negated(node)
+        if (body := negated(node)) is not None:
+            negations[node] = body
             continue
         if isinstance(node, DiagMat):
             diagonals[node] = node.args[0]
@@ -257,11 +257,11 @@ def _distributed(product: Expr, index: int) -> Expr | None:
             return make(Scale, (term.args[0], times(term.args[1], side, on_right)))
         return make(MatMul, (term, side) if on_right else (side, term))
 
-    if right and same_dim(product.shape[1], 1):
+    if right and is_one(product.shape[1]):
         side = chain(right)
         summed = make(Add, tuple(times(term, side, True) for term in total.args))
         return chain((*left, summed))
-    if left and same_dim(product.shape[0], 1):
+    if left and is_one(product.shape[0]):
         side = chain(left)
         summed = make(Add, tuple(times(term, side, False) for term in total.args))
         return chain((summed, *right))
@@ -318,7 +318,7 @@ def _body(steps: list[_Step], outputs: list[Expr], output_codes: list[str], sing
                 (
                     names[j]
                     for j in step.overwritable
-                    if steps[j].owns_memory and last_use[j] == i and _same_shape(steps[j].shape, step.shape)
+                    if steps[j].owns_memory and last_use[j] == i and same_shape(steps[j].shape, step.shape)
                 ),
                 None,
             )
@@ -362,21 +362,10 @@ def _body(steps: list[_Step], outputs: list[Expr], output_codes: list[str], sing
     return prologue + lines
 
 
-def _same_shape(a: tuple, b: tuple) -> bool:
-    return all(same_dim(x, y) for x, y in zip(a, b))
-
-
-def _negated(node: Expr) -> Expr | None:
-    """X when the node is −X."""
-    if isinstance(node, Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1:
-        return node.args[1]
-    return None
-
-
 def _sum_code(node: Expr, literals: dict, operand) -> tuple:
     """A sum as additions and subtractions, numbers and 𝟏 broadcast as literals; written into
     an array, one ufunc per term after the first two."""
-    bodies = [(False, term) if _negated(term) is None else (True, _negated(term)) for term in node.args]
+    bodies = [(False, term) if (body := negated(term)) is None else (True, body) for term in node.args]
     inline = any(body not in literals for _, body in bodies)  # one array term, and numbers broadcast
     terms = [(subtracted, literals[body] if inline and body in literals else operand(body)) for subtracted, body in bodies]
     pieces = []
@@ -418,7 +407,7 @@ def _product_code(node: Expr, diagonals: dict, operand) -> tuple:
         rows, factors, columns = groups[0]
         codes = [c for _, c in factors]
         if not rows and columns is None and len(factors) == 2:
-            if same_dim(factors[0][0].shape[1], 1):  # einsum writes an outer product fastest
+            if is_one(factors[0][0].shape[1]):  # einsum writes an outer product fastest
                 outer = f"np.einsum('ik,kj->ij', {codes[0]}, {codes[1]}"
                 return outer + ")", outer + f", out={_OUT})", ()
             return f"({codes[0]} @ {codes[1]})", f"np.matmul({codes[0]}, {codes[1]}, out={_OUT})", ()

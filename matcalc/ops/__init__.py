@@ -1,6 +1,6 @@
 """Operations, one class each, grouped by family (linear, bilinear, nonlinear, elementwise)."""
 
-from .bilinear import Frob, Hadamard, Kron, KronContract, MatMul, Scale
+from .bilinear import Frob, Hadamard, Kron, KronContract, MatMul, Scale, negated
 from .build import (
     abs,
     add,

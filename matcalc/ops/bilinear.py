@@ -94,6 +94,13 @@ def _transposed(expr: Expr) -> Expr:
     return make(Transpose, (expr,))
 
 
+def negated(node: Expr) -> Expr | None:
+    """X when the node is −X (a scale by the constant −1), else None."""
+    if isinstance(node, Scale) and isinstance(node.args[0], Const) and node.args[0].value == -1:
+        return node.args[1]
+    return None
+
+
 class Scale(Expr):
     """s·X: a scalar (1×1) expression s times X of any shape."""
 
@@ -126,8 +133,8 @@ class Scale(Expr):
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
-    def numpy_into(self, args, out, dim_code):
-        return f"np.multiply({args[0]}, {args[1]}, out={out})"
+    def numpy_ufunc(self, args, dim_code):
+        return "np.multiply", args
 
     def entrywise(self, args, size):
         return args[0][0, 0] * args[1]
@@ -175,8 +182,8 @@ class Hadamard(Expr):
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
-    def numpy_into(self, args, out, dim_code):
-        return f"np.multiply({args[0]}, {args[1]}, out={out})"
+    def numpy_ufunc(self, args, dim_code):
+        return "np.multiply", args
 
     def entrywise(self, args, size):
         return args[0].multiply_elementwise(args[1])

@@ -8,15 +8,11 @@ import sympy
 
 from ..errors import OperandError, ShapeError
 from ..expr import Const, Expr, Ones, Zero, as_expr, const, make, number_value
-from ..shapes import same_dim, shape_str
+from ..shapes import same_dim, same_shape, shape_str
 from . import elementwise as ew
 from .bilinear import Frob, Hadamard, Kron, MatMul, Scale
 from .linear import Add, DiagMat, DiagVec, Sum, Trace, Transpose
 from .nonlinear import Det, Inverse, LogDet, LogSumExp, Norm, Power, Softmax
-
-
-def _same_shape(a: Expr, b: Expr) -> bool:
-    return same_dim(a.shape[0], b.shape[0]) and same_dim(a.shape[1], b.shape[1])
 
 
 def _operand(value, where: str) -> Expr:
@@ -46,7 +42,7 @@ def divide(a, b) -> Expr:
         if b.value == 0:
             raise OperandError("/: division by the constant 0")
         return make(Scale, (const(Fraction(1) / b.value if not isinstance(b.value, float) else 1.0 / b.value), a))
-    if not (a.is_scalar or b.is_scalar or _same_shape(a, b)):
+    if not (a.is_scalar or b.is_scalar or same_shape(a.shape, b.shape)):
         raise ShapeError(f"divide: ({shape_str(a.shape)}) / ({shape_str(b.shape)}): shapes differ")
     return multiply(a, power(b, -1))
 
@@ -75,7 +71,7 @@ def power_of_number(base, x) -> Expr:
 
 
 def _combine(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:
-    if _same_shape(a, b):
+    if same_shape(a.shape, b.shape):
         return a, b
     if a.is_scalar:
         return make(Scale, (a, make(Ones, (), b.shape))), b

@@ -182,7 +182,7 @@ def _sigmoid_prime() -> ElementwiseFunction:
     )
 
 
-_SIGMOID_PRIME = _sigmoid_prime()
+sigmoid_prime_f = _sigmoid_prime()
 _RELU_PRIME = ElementwiseFunction(
     "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})"
 )
@@ -215,7 +215,7 @@ sigmoid_f = _register(
         "σ",
         "\\sigma",
         "_sigmoid({x}{out})",
-        derivative=lambda x, fx: make(Elementwise, (x,), (_SIGMOID_PRIME,)),
+        derivative=lambda x, fx: make(Elementwise, (x,), (sigmoid_prime_f,)),
     )
 )
 relu_f = _register(

@@ -6,7 +6,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_POSTFIX, Expr, Identity, Ones, make
-from ..shapes import same_dim, shape_str
+from ..shapes import is_one, same_dim, shape_str
 
 
 class Add(Expr):
@@ -36,7 +36,7 @@ class Add(Expr):
         """For a row that is a sum of transposed columns (or multiples of them), the columns."""
         from .bilinear import Scale
 
-        if not (self.rows == 1 and not self.is_scalar):
+        if not is_one(self.rows) or self.is_scalar:
             return None
         columns = []
         for term in self.args:

@@ -7,7 +7,7 @@ from fractions import Fraction
 import sympy
 
 from ..errors import ShapeError
-from ..expr import PREC_ATOM, PREC_POSTFIX, Const, Expr, make
+from ..expr import PREC_ATOM, PREC_POSTFIX, Const, Expr, make, sympy_number
 from ..shapes import same_dim, shape_str
 from .bilinear import Frob, Hadamard, MatMul, Scale
 from .linear import Add, Trace, Transpose
@@ -64,28 +64,19 @@ class Power(Expr):
         return multiply(self.local_derivative(), dargs[0])
 
     def numpy_code(self, args, dim_code):
+        ufunc, operands = self.numpy_ufunc(args, dim_code)
+        return f"{ufunc}({', '.join(operands)})"
+
+    def numpy_ufunc(self, args, dim_code):
         p = self.exponent
         if p == -1:
-            return f"(1.0 / {args[0]})"
+            return "np.divide", ["1.0", args[0]]
         if p == 2:
-            return f"({args[0]} * {args[0]})"
-        return f"({args[0]} ** {self._exponent_code()})"
-
-    def numpy_into(self, args, out, dim_code):
-        p = self.exponent
-        if p == -1:
-            return f"np.divide(1.0, {args[0]}, out={out})"
-        if p == 2:
-            return f"np.multiply({args[0]}, {args[0]}, out={out})"
-        return f"np.power({args[0]}, {self._exponent_code()}, out={out})"
-
-    def _exponent_code(self) -> str:
-        p = self.exponent
-        return f"({p.numerator}/{p.denominator})" if isinstance(p, Fraction) else repr(p)
+            return "np.multiply", [args[0], args[0]]
+        return "np.power", [args[0], f"({p.numerator}/{p.denominator})" if isinstance(p, Fraction) else repr(p)]
 
     def entrywise(self, args, size):
-        p = self.exponent
-        exponent = sympy.Rational(p.numerator, p.denominator) if isinstance(p, Fraction) else sympy.sympify(p)
+        exponent = sympy_number(self.exponent)
         return args[0].applyfunc(lambda entry: entry**exponent)
 
     def render(self, p):
