@@ -70,8 +70,19 @@ def test_fresh_outputs_never_alias_the_inputs_or_each_other():
 )
 def test_bad_out_arrays_are_refused_with_a_reason(out, message):
     f = mc.lambdify([W, a, t], [LOSS, mc.grad(LOSS, W), mc.grad(LOSS, a)])
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(mc.EvaluationError, match=message):
         f(*values(), out=out)
+
+
+def test_bad_arguments_raise_matcalcs_error_and_exported_code_a_plain_valueerror():
+    f = mc.lambdify([W, a, t], mc.grad(LOSS, W))
+    with pytest.raises(mc.EvaluationError, match="W: expected numbers, got str"):
+        f("not a matrix", *values()[1:])
+    namespace: dict = {}
+    exec(compile(mc.to_numpy_source([W, a, t], mc.grad(LOSS, W)), "exported", "exec"), namespace)
+    with pytest.raises(ValueError, match="out: output 0 needs a float64 array") as caught:
+        namespace["f"](*values(), out=[])
+    assert not isinstance(caught.value, mc.MatcalcError)
 
 
 def test_out_may_not_overlap_an_input_or_be_read_only():

@@ -23,6 +23,9 @@ from ..shapes import is_one, same_shape
 from . import runtime
 
 _BROADCASTING = (Add, Scale, Hadamard)
+# What the support helpers raise on a caller's bad arguments: matcalc's EvaluationError (a
+# ValueError) here, plain ValueError in exported source, which imports only NumPy.
+_InvalidInput = EvaluationError
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 _RESERVED = {"np", "numpy", "float", "int"}
 
@@ -131,7 +134,7 @@ def generate(
         lines.append(f"    {dim_names[d]} = {argument_names[index]}.shape[{axis}]")
     for k in keyword_dims:
         lines.append(f"    if {k} is None:")
-        lines.append(f"        raise ValueError({('missing the size of dimension ' + k[4:])!r})")
+        lines.append(f"        raise _InvalidInput({('missing the size of dimension ' + k[4:])!r})")
     if checks:
         for symbol, name in zip(inputs, argument_names):
             lines.append(f"    _check_shape({name}, {_shape_code(symbol.shape, dim_names)}, {symbol.label!r})")
@@ -438,41 +441,44 @@ def _param_dims(node: Expr) -> tuple:
 
 
 def _as_matrix(value, name, is_column):
-    array = np.asarray(value, dtype=float)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise _InvalidInput(f"{name}: expected numbers, got {type(value).__name__}") from None
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:
         if not is_column:
-            raise ValueError(f"{name}: a matrix needs a 2-D array, got shape {array.shape}")
+            raise _InvalidInput(f"{name}: a matrix needs a 2-D array, got shape {array.shape}")
         return array.reshape(-1, 1)
     return array
 
 
 def _check_shape(array, shape, name):
     if array.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {array.shape}")
+        raise _InvalidInput(f"{name}: expected shape {shape}, got {array.shape}")
 
 
 def _output_buffers(out, shapes, guarded):
     # guarded[k]: the inputs that are still read after output k is written
     if not isinstance(out, (tuple, list)) or len(out) != len(shapes):
-        raise ValueError(f"out: expected {len(shapes)} arrays, one per output, in the form the function returns")
+        raise _InvalidInput(f"out: expected {len(shapes)} arrays, one per output, in the form the function returns")
     for k, (buffer, shape) in enumerate(zip(out, shapes)):
         if shape is None:
             if buffer is not None:
-                raise ValueError(f"out: output {k} is a scalar, returned as a float; pass None in its place")
+                raise _InvalidInput(f"out: output {k} is a scalar, returned as a float; pass None in its place")
             continue
         if not isinstance(buffer, np.ndarray) or buffer.dtype != np.float64 or buffer.shape != shape:
             got = f"a {buffer.dtype} array of shape {buffer.shape}" if isinstance(buffer, np.ndarray) else type(buffer).__name__
-            raise ValueError(f"out: output {k} needs a float64 array of shape {shape}, got {got}")
+            raise _InvalidInput(f"out: output {k} needs a float64 array of shape {shape}, got {got}")
         if not buffer.flags.writeable:
-            raise ValueError(f"out: the array for output {k} is read-only")
+            raise _InvalidInput(f"out: the array for output {k} is read-only")
         for other in out[:k]:
             if other is not None and np.may_share_memory(buffer, other):
-                raise ValueError(f"out: the arrays for outputs {out.index(other)} and {k} overlap")
+                raise _InvalidInput(f"out: the arrays for outputs {out.index(other)} and {k} overlap")
         for other in guarded[k]:
             if np.may_share_memory(buffer, other):
-                raise ValueError(f"out: the array for output {k} overlaps an input it would overwrite")
+                raise _InvalidInput(f"out: the array for output {k} overlaps an input it would overwrite")
     return out
 
 
@@ -503,7 +509,7 @@ _SUPPORT = {
 
 def compile_generated(generated: Generated):
     """The Python function for generated source, built in a namespace of NumPy and helpers."""
-    namespace = {"np": np, "numpy": np, **runtime.HELPERS, **_SUPPORT}
+    namespace = {"np": np, "numpy": np, "_InvalidInput": EvaluationError, **runtime.HELPERS, **_SUPPORT}
     for helper in generated.helpers:
         exec(compile(helper, "<matcalc helper>", "exec"), namespace)  # noqa: S102 - built from sympy trees
     exec(compile(generated.source, f"<matcalc {generated.function_name}>", "exec"), namespace)  # noqa: S102
@@ -521,7 +527,7 @@ def standalone_source(generated: Generated) -> str:
             break
         included.update(new)
         needed_by += "".join(new.values())
-    parts = ["import numpy as np\nimport numpy\n"]
+    parts = ["import numpy as np\nimport numpy\n\n_InvalidInput = ValueError  # matcalc's own functions raise its EvaluationError\n"]
     parts.extend(available[n] for n in available if n in included)
     parts.extend(generated.helpers)
     parts.append(generated.source)
