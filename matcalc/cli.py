@@ -1,6 +1,7 @@
 """The ``matcalc`` command: derive, explain and check gradients from the shell.
 
-Exit codes: 0 success, 1 a numeric check failed, 2 bad input.
+Exit codes: 0 success, 1 a numeric check failed, 2 bad input (one line on stderr), 3 a bug
+in matcalc (one line on stderr; set MATCALC_DEBUG=1 for the traceback).
 """
 
 from __future__ import annotations
@@ -24,14 +25,21 @@ types by first letter: a-g scalar, h-z vector, A-Z matrix (override with --var N
 TYPE one of scalar, vector, matrix, symmetric)"""
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse with its errors on one line ("matcalc grad: error: ..."), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="matcalc",
         description="Symbolic matrix calculus: gradients by Frobenius differentials, derived, explained and checked.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_ArgumentParser)
     grad = commands.add_parser("grad", help="the gradient of a scalar expression", epilog=EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     grad.add_argument("expression", help="in matrixcalculus.org syntax, e.g. \"0.5*norm2(A*x - b)^2\"")
@@ -91,6 +99,12 @@ def _run_grad(args, out) -> int:
     return status
 
 
+def _one_line(error: Exception) -> str:
+    """The message's first line; a ParseError's caret drawing is left out, its position kept."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return lines[0]
+
+
 def main(argv=None) -> int:
     parser = _parser()
     try:
@@ -103,12 +117,18 @@ def main(argv=None) -> int:
         if args.command == "grad":
             return _run_grad(args, sys.stdout)
     except MatcalcError as error:
-        print(f"matcalc: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"matcalc: {type(error).__name__}: {_one_line(error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader (e.g. `head`) closed the pipe: stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:  # noqa: BLE001 - a bug: one line, not a traceback, unless asked
+        if os.environ.get("MATCALC_DEBUG"):
+            raise
+        print(f"matcalc: internal error (a bug in matcalc; please report it): {type(error).__name__}: "
+              f"{_one_line(error)}", file=sys.stderr)
+        return 3
     parser.print_help()
     return 0
 

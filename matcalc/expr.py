@@ -14,7 +14,7 @@ from typing import ClassVar
 import sympy
 
 from .errors import OperandError
-from .shapes import Dim, Shape, as_dim, is_finite_number, is_scalar_shape, shape_str
+from .shapes import Dim, Shape, as_dim, is_finite_number, is_one, is_scalar_shape, shape_str
 
 # Precedences for printing: a child is parenthesised when its precedence is below what
 # its parent asks for.
@@ -35,11 +35,24 @@ def make(cls: type, args: tuple = (), params: tuple = ()) -> Expr:
     if node is None:
         shape = cls.shape_rule(args, params)
         node = object.__new__(cls)
-        node.args = args
-        node.params = params
-        node.shape = shape
+        _set_slot(node, "args", args)
+        _set_slot(node, "params", params)
+        _set_slot(node, "shape", shape)
         _interned[key] = node
     return node
+
+
+_set_slot = object.__setattr__  # the one way to fill a node's fields; Expr.__setattr__ refuses
+
+
+def _unpickle(records: list) -> Expr:
+    """The interned DAG from the flat list ``Expr.__reduce__`` wrote: (class, argument
+    positions, params) per node, each after its arguments.  Rebuilding through ``make``
+    gives back the very nodes of this process, so equality stays identity."""
+    nodes: list[Expr] = []
+    for cls, positions, params in records:
+        nodes.append(make(cls, tuple(nodes[k] for k in positions), params))
+    return nodes[-1]
 
 
 class Expr:
@@ -187,6 +200,31 @@ class Expr:
     def __bool__(self):
         raise OperandError("an expression has no truth value; compare shapes or evaluate it instead")
 
+    # --- immutability and interning ------------------------------------------------------------
+    def __setattr__(self, name, value):
+        raise OperandError(f"expressions are immutable: cannot set {name!r} of {type(self).__name__}; build a new one")
+
+    def __delattr__(self, name):
+        raise OperandError(f"expressions are immutable: cannot delete {name!r} of {type(self).__name__}")
+
+    def __copy__(self):
+        return self  # interned: a copy would be a second node equal to this one
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        # The DAG as a flat list in postorder, so pickling a deep expression does not recurse
+        # and shared subexpressions are written once; unpickling re-interns every node.
+        from .graph import postorder
+
+        position: dict[Expr, int] = {}
+        records = []
+        for node in postorder([self]):
+            position[node] = len(records)
+            records.append((type(node), tuple(position[child] for child in node.args), node.params))
+        return _unpickle, (records,)
+
     def __iter__(self):
         raise OperandError("an expression is not iterable; evaluate it to get an array")
 
@@ -314,7 +352,14 @@ class Ones(Expr):
         return sympy.ones(size(self.shape[0]), size(self.shape[1]))
 
     def render(self, p):
-        return p.ones(), PREC_ATOM
+        # 𝟏 is a column; a row is 𝟏ᵀ and a matrix 𝟏𝟏ᵀ, so that the shape can be read off
+        rows, cols = self.shape
+        if is_one(cols):
+            return (p.ones() if not is_one(rows) else "1"), PREC_ATOM
+        row = p.postfix(p.ones(), "ᵀ", "^\\top")
+        if is_one(rows):
+            return row, PREC_POSTFIX
+        return p.juxtapose([p.ones(), row]), PREC_PRODUCT
 
 
 class Zero(Expr):
@@ -403,10 +448,13 @@ def number_value(value, where: str = "constant"):
             return value
         else:
             raise OperandError(f"{where}: {value} is not a number or an expression of dims")
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else value
-    if isinstance(value, int):
-        return value
+    if isinstance(value, (int, Fraction)):
+        try:
+            float(value)
+        except OverflowError:
+            digits = len(str(abs(int(value))))
+            raise OperandError(f"{where}: a number of {digits} digits is too large for float64 (at most about 1.8e308)") from None
+        return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
     if not is_finite_number(value):
         try:
             value = float(value)

@@ -13,6 +13,7 @@ step recurses, so 10,000 nested parentheses are just long input.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 
@@ -66,6 +67,10 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def _abridged(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
+
+
 def _suggest(name: str) -> str:
     close = difflib.get_close_matches(name, sorted(KEYWORDS), n=1)
     return f"; did you mean {close[0]}?" if close else ""
@@ -84,11 +89,15 @@ def to_postfix(text: str, tokens: list[Token]) -> list[tuple]:
         index += 1
         if expect_operand:
             if token.kind == "number":
+                if not math.isfinite(float(token.text)):
+                    raise ParseError(f"the number {_abridged(token.text)} is too large for float64", text, token.position)
                 output.append(("num", token.text, token.position))
                 expect_operand = False
             elif token.kind == "name":
                 following = tokens[index]
                 if following.text == "(":
+                    if token.text == "eye":
+                        raise ParseError("eye is the identity matrix, its size inferred: write eye, not eye(...)", text, token.position)
                     if token.text not in KEYWORDS:
                         raise ParseError(f"unknown function {token.text!r}{_suggest(token.text)}", text, token.position)
                     index += 1

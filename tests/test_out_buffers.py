@@ -76,7 +76,7 @@ def test_bad_out_arrays_are_refused_with_a_reason(out, message):
 
 def test_bad_arguments_raise_matcalcs_error_and_exported_code_a_plain_valueerror():
     f = mc.lambdify([W, a, t], mc.grad(LOSS, W))
-    with pytest.raises(mc.EvaluationError, match="W: expected numbers, got str"):
+    with pytest.raises(mc.EvaluationError, match="W: expected real numbers within float64, got str"):
         f("not a matrix", *values()[1:])
     namespace: dict = {}
     exec(compile(mc.to_numpy_source([W, a, t], mc.grad(LOSS, W)), "exported", "exec"), namespace)

@@ -41,7 +41,7 @@ EXAMPLES = {
     "transpose_of_sum": (T(A + B), "Aᵀ + Bᵀ"),
     "transpose_of_scale": (T(sc(s, A)), "sAᵀ"),
     "transpose_of_hadamard": (T(make(Hadamard, (A, B))), "Aᵀ ⊙ Bᵀ"),
-    "transpose_of_constant": (T(mc.ones(3, 4)), "𝟏"),
+    "transpose_of_constant": (T(mc.ones(3, 4)), "𝟏𝟏ᵀ"),
     "flatten_product": (mm(mm(A, B), x), "ABx"),
     "product_with_identity": (mm(A, I3, B), "AB"),
     "product_with_zero": (mm(A, zero33, B), "0"),

@@ -21,7 +21,7 @@ from ..ops import Det, Elementwise, Inverse, LogDet, Power
 from ..ops.elementwise import log_f, sqrt_f
 from ..printing.common import postorder
 from ..shapes import shape_str
-from .evaluate import call_checked, compiled, prepare_arguments, symbols_of
+from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
 
@@ -336,7 +336,12 @@ def _point_and_formulas(loss, formulas, sizes, values, seed):
         outputs = call_checked(compiled(symbols, [loss, *formulas]), arguments, sizes)
         if all(np.all(np.isfinite(o)) for o in outputs):
             return point, list(outputs[1:])
-    raise EvaluationError("check: found no point where the loss and the gradient are finite; pass values=")
+    culprit = next(e for e, o in zip([loss, *formulas], outputs) if not np.all(np.isfinite(o)))
+    reason = not_finite_reason(culprit, symbols, arguments, sizes)
+    if values is not None:
+        raise EvaluationError(f"check: at the given values, {reason}")
+    raise EvaluationError(f"check: found no point where the loss and the gradient are finite in {attempts} tries "
+                          f"(at the last, {reason}); pass values=")
 
 
 # --- Jacobians and Hessians ------------------------------------------------------------------

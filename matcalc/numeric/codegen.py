@@ -7,6 +7,7 @@ template is written once.  No user text reaches the generated code except throug
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import keyword
 import re
@@ -17,7 +18,8 @@ import sympy
 
 from ..errors import EvaluationError
 from ..expr import Const, Expr, Let, Ones, Symbol, make
-from ..ops import Add, DiagMat, Elementwise, Hadamard, MatMul, Scale, negated
+from ..ops import Add, DiagMat, Elementwise, Hadamard, LogSumExp, MatMul, Scale, Softmax, negate, negated, softplus
+from ..ops.elementwise import exp_f, helper_namespace, log_f, sigmoid_f
 from ..printing.common import postorder
 from ..shapes import is_one, same_shape
 from . import runtime
@@ -27,11 +29,13 @@ _BROADCASTING = (Add, Scale, Hadamard)
 # ValueError) here, plain ValueError in exported source, which imports only NumPy.
 _InvalidInput = EvaluationError
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
-_RESERVED = {"np", "numpy", "float", "int"}
+# names generated code uses itself: modules, and Python's builtins (max, abs, list, ...)
+_RESERVED = {"np", "numpy", "functools", "scipy"} | set(dir(builtins))
 
 
 def identifier(name: str, taken: set) -> str:
-    """A fresh, safe Python identifier for ``name``: letters, digits and underscores only."""
+    """A fresh, safe Python identifier for ``name``: ASCII letters, digits and underscores, no
+    keyword, builtin or module name, and none of ``taken`` (to which it is added)."""
     base = _NOT_IDENTIFIER.sub("_", name).strip("_") or "v"
     if base[0].isdigit() or keyword.iskeyword(base) or base in _RESERVED or base.startswith("_"):
         base = "v_" + base
@@ -72,6 +76,7 @@ class _Step:
     expression: str
     into: str | None
     overwritable: tuple[int, ...]  # steps the statement may write over: it reads them first
+    read_late: tuple[int, ...]  # steps and inputs read after the first write (a sum of three or more terms)
     owns_memory: bool  # False for views such as a transpose
     reads: tuple[int, ...]  # steps and inputs (negative)
 
@@ -89,6 +94,8 @@ def _dim_code(dim, dim_names: dict) -> str:
         return dim_names[dim]
     if isinstance(dim, sympy.Integer):
         return str(int(dim))
+    if isinstance(dim, sympy.Rational):
+        return f"({dim.p}/{dim.q})"
     if isinstance(dim, sympy.Mul):
         return "(" + " * ".join(_dim_code(a, dim_names) for a in dim.args) + ")"
     if isinstance(dim, sympy.Add):
@@ -109,7 +116,7 @@ def generate(
     call with ``out`` allocates only small intermediate arrays.
     """
     single = len(outputs) == 1 if single is None else single
-    outputs = _distribute_sums_over_thin_products(outputs)
+    outputs = _distribute_sums_over_thin_products(_stable_logarithms(outputs))
     taken: set = {"out"}
     function_name = identifier(function_name, taken)
     argument_names = [identifier(s.label, taken) for s in inputs]
@@ -150,10 +157,11 @@ def generate(
     helper_functions: dict[str, str] = {}
     bound = {symbol: _REF.format(-1 - k) for k, symbol in enumerate(inputs)}
 
-    def emit(shape, expression: str, into: str | None = None, overwritable=(), owns_memory: bool = True) -> str:
+    def emit(shape, expression: str, into: str | None = None, overwritable=(), owns_memory: bool = True, read_late=()) -> str:
         reads = tuple(sorted({int(k) for k in _REF_PATTERN.findall(expression)}))
         overwritable = tuple(j for j in map(_reference, overwritable) if j is not None and j >= 0) if into else ()
-        steps.append(_Step(shape, expression, into, overwritable, owns_memory, reads))
+        read_late = tuple(sorted({int(k) for code in read_late for k in _REF_PATTERN.findall(code)}))
+        steps.append(_Step(shape, expression, into, overwritable, read_late, owns_memory, reads))
         return _REF.format(len(steps) - 1)
 
     def operand(node: Expr) -> str:
@@ -197,7 +205,8 @@ def generate(
             diagonals[node] = node.args[0]
             continue
         if isinstance(node, Add):
-            code[node] = emit(node.shape, *_sum_code(node, literals, operand))
+            expression, into, overwritable, owns_memory, read_late = _sum_code(node, literals, operand)
+            code[node] = emit(node.shape, expression, into, overwritable, owns_memory, read_late)
             continue
         if isinstance(node, MatMul):
             code[node] = emit(node.shape, *_product_code(node, diagonals, operand))
@@ -221,6 +230,58 @@ def generate(
         inferred_dims=inferred,
         helpers=list(helper_functions.values()),
     )
+
+
+def _ones_like(node: Expr) -> bool:
+    """𝟏, the number 1, or 1 times 𝟏."""
+    if isinstance(node, Scale):
+        return isinstance(node.args[1], Ones) and _ones_like(node.args[0])
+    return isinstance(node, Ones) or (isinstance(node, Const) and node.value == 1)
+
+
+def _one_plus(node: Expr) -> Expr | None:
+    """X when the node is 𝟏 + X (in either order), else None."""
+    if isinstance(node, Add) and len(node.args) == 2:
+        first, second = node.args
+        if _ones_like(first):
+            return second
+        if _ones_like(second):
+            return first
+    return None
+
+
+def _stable_log(log_node: Expr) -> Expr | None:
+    """log of σ(u), 𝟏 − σ(u), 𝟏 + exp(u) or softmax(x), written so no entry under- or overflows:
+    log σ(u) = −softplus(−u), log(𝟏 − σ(u)) = −softplus(u), log(𝟏 + exp(u)) = softplus(u),
+    log softmax(x) = x − logsumexp(x)𝟏.  (np.log(σ(−1000)) is −inf; −softplus(1000) is −1000.)"""
+    inner = log_node.args[0]
+    if isinstance(inner, Elementwise) and inner.function is sigmoid_f:
+        return negate(softplus(negate(inner.args[0])))
+    if isinstance(inner, Softmax):
+        x = inner.args[0]
+        return make(Add, (x, negate(make(Scale, (make(LogSumExp, (x,)), make(Ones, (), x.shape))))))
+    rest = _one_plus(inner)
+    if rest is None:
+        return None
+    if isinstance(rest, Elementwise) and rest.function is exp_f:
+        return softplus(rest.args[0])
+    body = negated(rest)
+    if isinstance(body, Elementwise) and body.function is sigmoid_f:
+        return negate(softplus(body.args[0]))
+    return None
+
+
+def _stable_logarithms(outputs: list[Expr]) -> list[Expr]:
+    """The outputs with every logarithm that can under- or overflow computed stably (see
+    :func:`_stable_log`); the printed closed form keeps log σ(z)."""
+    rebuilt: dict[Expr, Expr] = {}
+    for node in postorder(outputs):
+        new = node.rebuild(tuple(rebuilt[child] for child in node.args))
+        if isinstance(new, Elementwise) and new.function is log_f:
+            stable = _stable_log(new)
+            new = new if stable is None else stable
+        rebuilt[node] = new
+    return [rebuilt[o] for o in outputs]
 
 
 def _distribute_sums_over_thin_products(outputs: list[Expr]) -> list[Expr]:
@@ -321,7 +382,11 @@ def _body(steps: list[_Step], outputs: list[Expr], output_codes: list[str], sing
                 (
                     names[j]
                     for j in step.overwritable
-                    if steps[j].owns_memory and last_use[j] == i and same_shape(steps[j].shape, step.shape)
+                    if steps[j].owns_memory
+                    and last_use[j] == i
+                    and same_shape(steps[j].shape, step.shape)
+                    # a later statement of this step still reads that memory, perhaps through a view
+                    and not any(j in holders[k] for k in step.read_late)
                 ),
                 None,
             )
@@ -377,14 +442,14 @@ def _sum_code(node: Expr, literals: dict, operand) -> tuple:
     expression = "(" + "".join(pieces) + ")"
     (first_subtracted, first), (second_subtracted, second) = terms[:2]
     if first_subtracted and second_subtracted:
-        return expression, None, ()
+        return expression, None, (), True, ()
     if first_subtracted:
         first, second, second_subtracted = second, first, True
     statements = [f"np.{'subtract' if second_subtracted else 'add'}({first}, {second}, out={_OUT})"]
     for subtracted, text in terms[2:]:
         statements.append(f"np.{'subtract' if subtracted else 'add'}({_OUT}, {text}, out={_OUT})")
-    later = {text for _, text in terms[2:]}
-    return expression, "\n    ".join(statements), [c for c in (first, second) if c not in later]
+    later = [text for _, text in terms[2:]]
+    return expression, "\n    ".join(statements), [c for c in (first, second) if c not in later], True, later
 
 
 def _product_code(node: Expr, diagonals: dict, operand) -> tuple:
@@ -441,10 +506,12 @@ def _param_dims(node: Expr) -> tuple:
 
 
 def _as_matrix(value, name, is_column):
+    if np.iscomplexobj(value):
+        raise _InvalidInput(f"{name}: expected real numbers, got complex ones (the imaginary part would be lost)")
     try:
         array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise _InvalidInput(f"{name}: expected numbers, got {type(value).__name__}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise _InvalidInput(f"{name}: expected real numbers within float64, got {type(value).__name__}") from None
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:
@@ -510,10 +577,19 @@ _SUPPORT = {
 def compile_generated(generated: Generated):
     """The Python function for generated source, built in a namespace of NumPy and helpers."""
     namespace = {"np": np, "numpy": np, "_InvalidInput": EvaluationError, **runtime.HELPERS, **_SUPPORT}
+    namespace.update(helper_namespace("".join(generated.helpers)))
     for helper in generated.helpers:
         exec(compile(helper, "<matcalc helper>", "exec"), namespace)  # noqa: S102 - built from sympy trees
     exec(compile(generated.source, f"<matcalc {generated.function_name}>", "exec"), namespace)  # noqa: S102
     return namespace[generated.function_name]
+
+
+def docstring(text: str) -> str:
+    """``text`` as a triple-quoted Python literal: backslashes and every quote escaped, and
+    characters that are not printable written as escapes, so no text can end the literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(ch if ch.isprintable() or ch == "\n" else ascii(ch)[1:-1] for ch in escaped)
+    return f'"""{escaped}\n"""'
 
 
 def standalone_source(generated: Generated) -> str:
@@ -527,7 +603,9 @@ def standalone_source(generated: Generated) -> str:
             break
         included.update(new)
         needed_by += "".join(new.values())
-    parts = ["import numpy as np\nimport numpy\n\n_InvalidInput = ValueError  # matcalc's own functions raise its EvaluationError\n"]
+    imports = ["import numpy as np", "import numpy"]
+    imports += [f"import {module}" for module in ("functools", "scipy.special") if module.split(".")[0] in helper_namespace("".join(generated.helpers))]
+    parts = ["\n".join(imports) + "\n\n_InvalidInput = ValueError  # matcalc's own functions raise its EvaluationError\n"]
     parts.extend(available[n] for n in available if n in included)
     parts.extend(generated.helpers)
     parts.append(generated.source)

@@ -57,11 +57,15 @@ def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndar
             raise EvaluationError(
                 f"evaluate: no value for {symbol.kind} {symbol.label!r} (shape {shape_str(symbol.shape)})"
             )
+        if np.iscomplexobj(arrays[symbol]):
+            raise EvaluationError(
+                f"evaluate: the value of {symbol.label!r} is complex; matcalc computes with real numbers"
+            )
         try:
             array = np.asarray(arrays[symbol], dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise EvaluationError(
-                f"evaluate: the value of {symbol.label!r} is not numeric: {type(arrays[symbol]).__name__}"
+                f"evaluate: the value of {symbol.label!r} is not real numbers within float64: {type(arrays[symbol]).__name__}"
             ) from None
         if array.ndim == 0:
             array = array.reshape(1, 1)
@@ -147,5 +151,39 @@ def evaluate(expr: Expr, values: dict):
         raise EvaluationError("evaluate: values must be a dict from variables (or names) to arrays")
     symbols = symbols_of([expr])
     arguments, sizes = prepare_arguments(symbols, values)
-    return call_checked(compiled(symbols, [expr]), arguments, sizes)
+    value = call_checked(compiled(symbols, [expr]), arguments, sizes)
+    if not np.all(np.isfinite(value)):
+        raise EvaluationError(f"evaluate: {not_finite_reason(expr, symbols, arguments, sizes)}")
+    return value
+
+
+def not_finite_reason(expr: Expr, symbols: list[Symbol], arguments: list, sizes: dict) -> str:
+    """Which subexpression first becomes nan or ±inf at this point, though its arguments are
+    finite, and the argument entry that did it: "log(x) is nan where x[1] = −2"."""
+    from ..printing.text import text
+
+    nodes = [node for node in postorder([expr]) if node.args]
+    outputs = call_checked(compiled(symbols, nodes), arguments, sizes)
+    outputs = [outputs] if len(nodes) == 1 else outputs
+    value_of = {node: np.atleast_2d(np.asarray(output, dtype=float)) for node, output in zip(nodes, outputs)}
+    value_of.update((s, np.atleast_2d(a)) for s, a in zip(symbols, arguments))
+    for node in nodes:
+        bad = ~np.isfinite(value_of[node])
+        if not bad.any():
+            continue
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        what = "nan" if np.isnan(value_of[node][index]) else "inf" if value_of[node][index] > 0 else "−inf"
+        where = f"[{index[0]}, {index[1]}]" if node.shape != (1, 1) else ""
+        causes = []
+        for arg in dict.fromkeys(node.args):
+            arg_value = value_of.get(arg)
+            if arg_value is None:
+                continue
+            entry = arg_value[index] if arg_value.shape == value_of[node].shape else arg_value[0, 0] if arg_value.size == 1 else None
+            if entry is not None:
+                entry_where = where if arg_value.shape == value_of[node].shape else ""
+                causes.append(f"{text(arg)}{entry_where} = {entry:.6g}")
+        because = f" where {', '.join(causes)}" if causes else ""
+        return f"{text(node)}{where} is {what}{because}; the expression is not finite at this point"
+    return "the value is not finite at this point"
 

@@ -23,6 +23,13 @@ def _logsumexp(x):
     return (top + np.log(np.sum(np.exp(x - top)))).reshape(1, 1)
 
 
+def _logdet(x):
+    sign, log_magnitude = np.linalg.slogdet(x)
+    # log det X as np.log(det X) would give it, without det's overflow: nan (with NumPy's
+    # warning) when det X < 0, −inf when it is 0
+    return (np.log(sign) + log_magnitude).reshape(1, 1)
+
+
 def _kron_contract(g, other, side, rows, cols):
     if side == 0:
         p, q = other.shape
@@ -38,5 +45,6 @@ HELPERS = {
     "_sigmoid_prime": _sigmoid_prime,
     "_softmax": _softmax,
     "_logsumexp": _logsumexp,
+    "_logdet": _logdet,
     "_kron_contract": _kron_contract,
 }

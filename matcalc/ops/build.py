@@ -117,7 +117,7 @@ def det(x) -> Expr:
 
 
 def logdet(x) -> Expr:
-    """log |det X| of a square matrix."""
+    """log det X of a square matrix with det X > 0 (a covariance, say); nan where det X < 0."""
     return make(LogDet, (_operand(x, "logdet"),))
 
 

@@ -7,14 +7,20 @@ function named f' whose formula sympy derives from f's.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 
 import sympy
 
-from ..errors import OperandError
+from ..errors import DifferentiationError, OperandError
 from ..expr import PREC_ATOM, Expr, make
 
 _u = sympy.Symbol("u", real=True)
+_NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
+# helper name in generated code -> its function: unique in the process, so no two functions
+# ever share a helper (f' and a user's f_prime, or "ﬀ" and "ff", which Python reads as one name)
+_IDENTIFIERS: dict[str, ElementwiseFunction] = {}
 
 
 class ElementwiseFunction:
@@ -24,7 +30,7 @@ class ElementwiseFunction:
     ``, out=<array>`` goes when generated code writes into an existing array.
     """
 
-    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived")
+    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier")
 
     def __init__(
         self,
@@ -42,9 +48,21 @@ class ElementwiseFunction:
         self.numpy_template = numpy_template
         self._derivative = derivative
         self._derived: ElementwiseFunction | None = None
+        self.parent: ElementwiseFunction | None = None  # f for f', whose formula sympy derived
+        self._identifier: str | None = None
 
     def __repr__(self):
         return f"<elementwise {self.name}>"
+
+    def __reduce__(self):
+        # Unpickled, a function is this process's function of that name (nodes are interned
+        # by their params): a built-in by name, a derivative through its parent, a user
+        # function re-registered from its formula.
+        if self.parent is not None:
+            return ElementwiseFunction.derived_function, (self.parent,)
+        if _BUILT_IN.get(self.name) is self:
+            return _built_in, (self.name,)
+        return _user_function, (self.name, self.formula)
 
     def derivative_of(self, x: Expr, fx: Expr) -> Expr:
         """f'(x) as an expression, for the node fx = f(x)."""
@@ -60,15 +78,27 @@ class ElementwiseFunction:
     def derived_function(self) -> ElementwiseFunction:
         if self._derived is None:
             formula = sympy.simplify(sympy.diff(self.formula, _u))
-            self._derived = ElementwiseFunction(
-                self.name + "'", formula, self.text + "'", _prime_latex(self.latex)
-            )
+            derived = ElementwiseFunction(self.name + "'", formula, self.text + "'", _prime_latex(self.latex))
+            derived.parent = self
+            problem = derived.numpy_problem()
+            if problem:
+                raise DifferentiationError(f"the derivative of {self.name}, {derived.name}(u) = {formula}: {problem}")
+            self._derived = derived
         return self._derived
 
     @property
     def identifier(self) -> str:
-        """A Python name for the generated helper: sigmoid'' → _fn_sigmoid_prime_prime."""
-        return "_fn_" + self.name.replace("'", "_prime")
+        """The generated helper's Python name, unique in the process: sigmoid'' → _fn_sigmoid_prime_prime."""
+        if self._identifier is None:
+            ascii_name = unicodedata.normalize("NFKC", self.name).replace("'", "_prime")
+            base = "_fn_" + _NOT_IDENTIFIER.sub("_", ascii_name)
+            candidate, counter = base, 1
+            while candidate in _IDENTIFIERS:
+                counter += 1
+                candidate = f"{base}_{counter}"
+            _IDENTIFIERS[candidate] = self
+            self._identifier = candidate
+        return self._identifier
 
     def code(self, arg: str) -> str:
         if self.numpy_template:
@@ -85,12 +115,75 @@ class ElementwiseFunction:
         """The definition generated code needs for a function without a NumPy template."""
         if self.numpy_template:
             return None
-        from sympy.printing.numpy import NumPyPrinter
-
-        body = NumPyPrinter({"fully_qualified_modules": True}).doprint(self.formula.subs(_u, sympy.Symbol("u")))
+        body = _array_code(self.formula.subs(_u, sympy.Symbol("u")))
         if self.formula.is_number:
             body = f"numpy.full(numpy.shape(u), {body})"
         return f"def {self.identifier}(u):\n    return {body}\n"
+
+    def numpy_problem(self) -> str:
+        """Why generated code cannot compute this function on arrays, or "" when it can."""
+        if self.numpy_template:
+            return ""
+        if self.formula.has(sympy.Derivative, sympy.Subs):
+            return "sympy cannot write it in closed form"
+        try:
+            source = self.helper_source()
+        except (NotImplementedError, ValueError, TypeError) as error:  # sympy's printers: no array form
+            return f"{_first_line(error)}"
+        namespace = helper_namespace(source)
+        try:
+            exec(compile(source, "<matcalc check>", "exec"), namespace)  # noqa: S102 - printed by sympy from a checked formula
+            with _quiet_numpy():
+                sample = namespace[self.identifier](_SAMPLE.copy())
+        except Exception as error:  # noqa: BLE001 - any failure means: no array form
+            return f"its NumPy form fails on arrays ({type(error).__name__}: {_first_line(error)})"
+        if _numpy().shape(sample) != _SAMPLE.shape:
+            return "its NumPy form does not work entry by entry"
+        return ""
+
+
+def _numpy():
+    import numpy
+
+    return numpy
+
+
+_SAMPLE = _numpy().array([[-1.5], [-0.25], [0.0], [0.5], [2.0]])
+
+
+def _quiet_numpy():
+    return _numpy().errstate(all="ignore")
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def _array_code(formula: sympy.Expr) -> str:
+    """The formula as NumPy code over an array u; scipy.special for functions NumPy lacks."""
+    from sympy.printing.numpy import NumPyPrinter, SciPyPrinter
+
+    try:
+        code = NumPyPrinter({"fully_qualified_modules": True}).doprint(formula)
+        if "math." not in code:  # math.gamma, math.erf, ... take one number, not an array
+            return code
+    except NotImplementedError:
+        pass
+    return SciPyPrinter({"fully_qualified_modules": True}).doprint(formula)
+
+
+def helper_namespace(source: str) -> dict:
+    """The modules a generated helper refers to: numpy, and functools or scipy.special where used."""
+    namespace = {"numpy": _numpy()}
+    if "functools." in source:
+        import functools
+
+        namespace["functools"] = functools
+    if "scipy." in source:
+        import scipy.special
+
+        namespace["scipy"] = scipy
+    return namespace
 
 
 def _prime_latex(latex: str) -> str:
@@ -146,12 +239,22 @@ class Elementwise(Expr):
         return p.call(f.text, f.latex, p.wrap(0, 0)), PREC_ATOM
 
 
-FUNCTIONS: dict[str, ElementwiseFunction] = {}
+FUNCTIONS: dict[str, ElementwiseFunction] = {}  # the functions users call, by name
+_BUILT_IN: dict[str, ElementwiseFunction] = {}  # those and the derivatives written by hand (sigmoid', relu')
 
 
 def _register(function: ElementwiseFunction) -> ElementwiseFunction:
-    FUNCTIONS[function.name] = function
+    FUNCTIONS[function.name] = _built_in_function(function)
     return function
+
+
+def _built_in_function(function: ElementwiseFunction) -> ElementwiseFunction:
+    _BUILT_IN[function.name] = function
+    return function
+
+
+def _built_in(name: str) -> ElementwiseFunction:
+    return _BUILT_IN[name]
 
 
 def apply(function: ElementwiseFunction, x) -> Expr:
@@ -182,10 +285,10 @@ def _sigmoid_prime() -> ElementwiseFunction:
     )
 
 
-sigmoid_prime_f = _sigmoid_prime()
-_RELU_PRIME = ElementwiseFunction(
+sigmoid_prime_f = _built_in_function(_sigmoid_prime())
+_RELU_PRIME = _built_in_function(ElementwiseFunction(
     "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})"
-)
+))
 _RELU_PRIME._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
 _SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})")
 _SIGN._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
@@ -251,13 +354,14 @@ softplus_f = _register(
     )
 )
 
-_USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}
+_USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}  # by NFKC-normalised name, as Python reads identifiers
 
 
 def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
     """A user-defined elementwise function from a one-variable ``sympy.Lambda``.
 
-    Its derivative comes from sympy.
+    Its derivative comes from sympy.  The formula and its derivative are compiled and run on
+    sample points at once, so a function NumPy cannot compute is refused here, not later.
 
     >>> import sympy
     >>> u = sympy.Symbol("u")
@@ -268,29 +372,47 @@ def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise OperandError(f"elementwise: the name must be an identifier, got {name!r}")
-    if name in FUNCTIONS:
+    key = unicodedata.normalize("NFKC", name)
+    if key in FUNCTIONS or key in _BUILT_IN:
         raise OperandError(f"elementwise: {name!r} is a built-in function; choose another name")
     if not isinstance(function, sympy.Lambda) or len(function.variables) != 1:
         raise OperandError("elementwise: give a sympy.Lambda of exactly one variable, e.g. Lambda(u, u**3)")
-    formula = function.expr.subs(function.variables[0], _u)
+    fn = _user_function(name, function.expr.subs(function.variables[0], _u))
+
+    def builder(x):
+        return apply(fn, x)
+
+    builder.__name__ = key
+    builder.__doc__ = f"The elementwise function {name}(u) = {fn.formula.subs(_u, sympy.Symbol('u'))}."
+    return builder
+
+
+def _user_function(name: str, formula: sympy.Expr) -> ElementwiseFunction:
+    """The registered function of that name and formula, checked and registered if new."""
+    key = unicodedata.normalize("NFKC", name)
+    existing = _USER_FUNCTIONS.get(key)
+    if existing is not None:
+        if existing.name != name:
+            raise OperandError(
+                f"elementwise: {name!r} is the name {existing.name!r} after Unicode normalisation (NFKC), "
+                "as Python reads it; choose another name"
+            )
+        if sympy.simplify(existing.formula - formula) != 0:
+            raise OperandError(f"elementwise: {name!r} is already defined with another formula")
+        return existing
     unknown = formula.atoms(sympy.core.function.AppliedUndef)
     if unknown:
         raise OperandError(f"elementwise {name!r}: the formula uses undefined functions {sorted(map(str, unknown))}")
     extra = formula.free_symbols - {_u}
     if extra:
         raise OperandError(f"elementwise {name!r}: the formula has free symbols {sorted(map(str, extra))}")
-    existing = _USER_FUNCTIONS.get(name)
-    if existing is not None:
-        if sympy.simplify(existing.formula - formula) != 0:
-            raise OperandError(f"elementwise: {name!r} is already defined with another formula")
-        fn = existing
-    else:
-        fn = ElementwiseFunction(name, formula, name, f"\\operatorname{{{name}}}")
-        _USER_FUNCTIONS[name] = fn
-
-    def builder(x):
-        return apply(fn, x)
-
-    builder.__name__ = name
-    builder.__doc__ = f"The elementwise function {name}(u) = {formula.subs(_u, sympy.Symbol('u'))}."
-    return builder
+    fn = ElementwiseFunction(name, formula, name, f"\\operatorname{{{name}}}")
+    problem = fn.numpy_problem()
+    if problem:
+        raise OperandError(f"elementwise {name!r}: {formula.subs(_u, sympy.Symbol('u'))} cannot be computed: {problem}")
+    try:
+        fn.derived_function()
+    except DifferentiationError as error:
+        raise OperandError(f"elementwise {name!r}: {error}") from None
+    _USER_FUNCTIONS[key] = fn
+    return fn

@@ -149,7 +149,7 @@ class Det(Expr):
 
 
 class LogDet(Expr):
-    """log |det X|."""
+    """log det X, for det X > 0 (nan for det X < 0 and −inf for det X = 0, as log is)."""
 
     __slots__ = ()
     name = "logdet"
@@ -170,10 +170,10 @@ class LogDet(Expr):
         return make(Trace, (make(MatMul, (make(Inverse, (self.args[0],)), dargs[0])),))
 
     def numpy_code(self, args, dim_code):
-        return f"np.linalg.slogdet({args[0]})[1].reshape(1, 1)"
+        return f"_logdet({args[0]})"
 
     def entrywise(self, args, size):
-        return sympy.Matrix([[sympy.log(sympy.Abs(sympy.cancel(args[0].det(method="berkowitz"))))]])
+        return sympy.Matrix([[sympy.log(sympy.cancel(args[0].det(method="berkowitz")))]])
 
     def render(self, p):
         return p.call("log det", "\\log\\det", p.wrap(0, 0)), PREC_ATOM

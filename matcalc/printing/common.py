@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ..expr import PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Const, Expr, Let, Symbol
+from .. import graph
+from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Const, Expr, Let, Symbol
 
 _NAME_WITH_INDEX = re.compile(r"^([A-Za-z]|[A-Za-z][A-Za-z]+?)_?(\d+)$")
 
@@ -20,24 +21,18 @@ def postorder(roots, into_lets: bool = True) -> list[Expr]:
 
     With ``into_lets=False`` a named intermediate is a leaf: its definition is not visited.
     """
-    order: list[Expr] = []
-    seen: set[int] = set()
-    stack = [(root, False) for root in reversed(list(roots))]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if not into_lets and isinstance(node, Let):
-            continue
-        for child in reversed(node.args):
-            if id(child) not in seen:
-                stack.append((child, False))
-    return order
+    return graph.postorder(roots, None if into_lets else _not_a_let)
+
+
+def _not_a_let(node: Expr) -> bool:
+    return not isinstance(node, Let)
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _ends_in_digit(text: str) -> bool:
+    return text[-1:] in _DIGITS
 
 
 def split_name(label: str) -> tuple[str, str]:
@@ -86,8 +81,6 @@ class Printer:
 
     def term(self, index: int) -> tuple[bool, str]:
         """A summand as (is it negative, its text without the sign)."""
-        from ..expr import PREC_ADD
-
         text, prec, positive = self.results[self.current.args[index]]
         if positive is not None:
             return True, positive
@@ -118,12 +111,25 @@ class Printer:
 
     def number(self, value):
         if not isinstance(value, (int, float, Fraction)):
-            return self.dim_text(value), PREC_ATOM
+            return self.dim_expression(value)
         if value < 0:
             positive = self.number_text(-value)
             return self.minus_prefix() + positive, PREC_NEG, positive
         prec = PREC_PRODUCT if isinstance(value, Fraction) and not self.latex else PREC_ATOM
         return self.number_text(value), prec
+
+    def dim_expression(self, value):
+        """A constant made of dimensions, (3 + n)/2 say, with the precedence its form needs."""
+        if value.could_extract_minus_sign():
+            positive, _ = self.dim_expression(-value)
+            return self.minus_prefix() + positive, PREC_NEG, positive
+        if value.is_Add:
+            prec = PREC_ADD
+        elif value.is_Mul or value.is_Pow or value.is_Rational and not value.is_Integer:
+            prec = PREC_PRODUCT
+        else:
+            prec = PREC_ATOM
+        return self.dim_text(value), prec
 
     def number_text(self, value) -> str:
         if isinstance(value, Fraction):
@@ -135,7 +141,7 @@ class Printer:
     def juxtapose(self, parts: list[str]) -> str:
         out = parts[0]
         for part in parts[1:]:
-            if out[-1:].isdigit() and part[:1].isdigit():
+            if _ends_in_digit(out) and part[:1] in _DIGITS:  # 2·3, not 23 (𝟏 is no digit here)
                 out += self.times_sign()
             elif not self.compact or self.latex:
                 out += " "

@@ -1,0 +1,291 @@
+"""Regression tests for the defects an adversarial audit found (issue 12): each reproducer,
+asserted against a value computed here, independently of matcalc (NumPy written in the test,
+scipy, finite differences of that NumPy code, or a textbook value)."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.special
+import sympy
+
+import matcalc as mc
+
+u = sympy.Symbol("u")
+
+
+def numpy_gradient(f, value, step=1e-6, symmetric=False):
+    """Central differences of the plain-NumPy function f; symmetric: (i, j) and (j, i) move
+    together and the result is the gradient within symmetric matrices."""
+    value = np.asarray(value, dtype=float)
+    result = np.zeros_like(value)
+    for index in np.ndindex(value.shape):
+        direction = np.zeros_like(value)
+        direction[index] = 1.0
+        off_diagonal = symmetric and index[0] != index[1]
+        if off_diagonal:
+            direction[index[::-1]] = 1.0
+        derivative = (f(value + step * direction) - f(value - step * direction)) / (2 * step)
+        result[index] = derivative / 2 if off_diagonal else derivative
+    return result
+
+
+# --- 1. a wrong gradient for a symmetric variable: generated code overwrote a buffer that a
+#        later term of the same sum still read through a transpose -------------------------------
+
+
+def test_the_audits_symmetric_gradient_is_right():
+    n = 3
+    S = mc.matrix("S", n, n, symmetric=True)
+    A, x, s = mc.matrix("A", n, n), mc.vector("x", n), mc.scalar("s")
+    M = mc.sigmoid(s.T * A) + mc.diag(mc.ones(n) + x)
+    loss = mc.frob(mc.abs(S.T), M * mc.abs(S.T - mc.inv(S @ S.T + 3 * mc.eye(n))))
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(n, n))
+    S0, A0, x0, s0 = (raw + raw.T) / 2, rng.normal(size=(n, n)), rng.normal(size=(n, 1)), rng.normal()
+
+    def plain(S_):
+        M_ = 1 / (1 + np.exp(-s0 * A0)) + np.diag(1 + x0.ravel())
+        return np.sum(np.abs(S_.T) * M_ * np.abs(S_.T - np.linalg.inv(S_ @ S_.T + 3 * np.eye(n))))
+
+    expected = numpy_gradient(plain, S0, symmetric=True)
+    actual = mc.evaluate(mc.grad(loss, S), {S: S0, A: A0, x: x0, s: s0})
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-6)
+    assert mc.check(loss, S).ok
+
+
+def test_a_sum_whose_last_term_is_a_view_of_its_first_is_computed_right():
+    X, Y = mc.matrix("X", 3, 3), mc.matrix("Y", 3, 3)
+    first = mc.tanh(X)  # a temporary the sum may overwrite, and a transpose of it read later
+    f = mc.lambdify([X, Y], first + 2 * Y + first.T)
+    X0, Y0 = np.arange(9.0).reshape(3, 3) / 9, np.ones((3, 3))
+    np.testing.assert_allclose(f(X0, Y0), np.tanh(X0) + 2 * Y0 + np.tanh(X0).T)
+
+
+# --- 2. generated helper names for user functions ------------------------------------------------
+
+
+def test_user_functions_with_colliding_helper_names_stay_apart():
+    x = mc.vector("x", 3)
+    cube = mc.elementwise("cube_c2", sympy.Lambda(u, u**3))
+    cube_prime = mc.elementwise("cube_c2_prime", sympy.Lambda(u, sympy.sin(u)))  # f' of cube is "cube_c2'"
+    loss = mc.sum(cube(x)) + mc.sum(cube_prime(x))
+    x0 = np.array([0.3, -1.2, 2.0])
+    f = mc.lambdify([x], [loss, mc.grad(loss, x)])
+    value, gradient = f(x0)
+    assert value == pytest.approx(np.sum(x0**3) + np.sum(np.sin(x0)))
+    np.testing.assert_allclose(gradient.ravel(), 3 * x0**2 + np.cos(x0))
+    source = mc.to_numpy_source([x], [loss, mc.grad(loss, x)])
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - our own generated source, under test
+    np.testing.assert_allclose(namespace["f"](x0)[1].ravel(), 3 * x0**2 + np.cos(x0))
+
+
+def test_names_equal_after_nfkc_normalisation_are_refused():
+    mc.elementwise("ﬀ_lig", sympy.Lambda(u, u**2))  # the ligature ﬀ
+    with pytest.raises(mc.OperandError, match="NFKC"):
+        mc.elementwise("ff_lig", sympy.Lambda(u, u**4))
+
+
+def test_a_name_defined_twice_with_another_formula_is_refused():
+    mc.elementwise("twice_defined", sympy.Lambda(u, u**2))
+    assert mc.elementwise("twice_defined", sympy.Lambda(u, u * u)) is not None  # the same formula
+    with pytest.raises(mc.OperandError, match="another formula"):
+        mc.elementwise("twice_defined", sympy.Lambda(u, u**3))
+
+
+# --- 3. copies and pickles are the interned nodes ------------------------------------------------
+
+
+def test_pickled_copied_and_deep_copied_expressions_are_the_same_nodes():
+    x, A = mc.vector("x", 3), mc.matrix("A", 3, 3)
+    e = x.T @ A @ x
+    for clone in (pickle.loads(pickle.dumps(e)), copy.copy(e), copy.deepcopy(e)):
+        assert clone is e
+        x0, A0 = np.array([1.0, 2.0, -1.0]), np.arange(9.0).reshape(3, 3)
+        np.testing.assert_allclose(mc.evaluate(mc.grad(clone, x), {x: x0, A: A0}).ravel(), (A0 + A0.T) @ x0)
+
+
+def test_a_deep_expression_pickles_without_recursion():
+    x, W = mc.vector("x", 2), mc.matrix("W", 2, 2)
+    h = x
+    for _ in range(5000):
+        h = mc.tanh(W @ h)
+    assert pickle.loads(pickle.dumps(h)) is h
+
+
+def test_user_functions_compiled_functions_and_derivations_round_trip():
+    x = mc.vector("x", 3)
+    bump = mc.elementwise("bump_p", sympy.Lambda(u, sympy.exp(-(u**2))))
+    loss = mc.sum(bump(x))
+    assert pickle.loads(pickle.dumps(loss)) is loss
+    assert pickle.loads(pickle.dumps(mc.grad(loss, x))) is mc.grad(loss, x)
+    f = mc.lambdify([x], [loss, mc.grad(loss, x)])
+    g = pickle.loads(pickle.dumps(f))
+    x0 = np.array([0.1, -0.7, 1.3])
+    value, gradient = g(x0)
+    assert value == pytest.approx(np.sum(np.exp(-(x0**2))))
+    np.testing.assert_allclose(gradient.ravel(), -2 * x0 * np.exp(-(x0**2)))
+    d = pickle.loads(pickle.dumps(mc.derive(loss, x)))
+    assert d.gradient is mc.grad(loss, x)
+
+
+# --- 4. nodes are immutable ---------------------------------------------------------------------------
+
+
+def test_nodes_refuse_assignment_and_deletion():
+    x, y = mc.vector("x", 3), mc.vector("y", 3)
+    t = mc.tanh(x)
+    with pytest.raises(mc.OperandError, match="immutable"):
+        t.args = (y,)
+    with pytest.raises(mc.OperandError, match="immutable"):
+        del t.shape
+    assert mc.tanh(x).args == (x,)
+
+
+# --- 5. no user text reaches generated code except as an escaped literal -------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['x"""; __import__("os").system("touch pwned"); """', "x'''; import os; '''", "a\\b", "x\\", 'q"', "λ", "W₁", "ﬀ"],
+)
+def test_hostile_names_reach_exported_source_only_as_escaped_text(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    x = mc.vector(name, 3)
+    loss = mc.sum(x * x)
+    source = mc.to_numpy_source([x], [loss, mc.grad(loss, x)])
+    assert name in ast.get_docstring(ast.parse(source))
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - our own generated source, under test
+    assert namespace["check_f"](np.array([1.0, 2.0, 3.0])) < 1e-6
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["step", "rtol", "max", "abs", "list", "float", "np", "out"])
+def test_variables_named_like_the_generated_codes_own_names_work(name):
+    v = mc.vector(name, 3)
+    loss = mc.sum(mc.sin(v))
+    namespace: dict = {}
+    exec(mc.to_numpy_source([v], [loss, mc.grad(loss, v)], name="g"), namespace)  # noqa: S102
+    v0 = np.array([0.5, 1.0, -2.0])
+    value, gradient = namespace["g"](v0)
+    assert value == pytest.approx(np.sum(np.sin(v0)))
+    np.testing.assert_allclose(gradient.ravel(), np.cos(v0))
+    assert namespace["check_g"](v0) < 1e-6
+
+
+# --- 6. raw crashes -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("9" * 5000, "too large for float64"), ("1e999 * x", "too large for float64"), ("eye(x'*x)", "write eye, not eye(...)")],
+)
+def test_parser_crashes_are_parse_errors(text, message):
+    with pytest.raises(mc.ParseError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        mc.parse(text)
+
+
+def test_numbers_beyond_float64_are_refused():
+    x = mc.vector("x", 3)
+    with pytest.raises(mc.OperandError, match="too large for float64"):
+        x * 10**400
+    with pytest.raises(mc.EvaluationError, match="float64"):
+        mc.evaluate(x.T @ x, {x: [10**400, 1, 1]})
+
+
+def test_the_cli_answers_bad_input_with_exit_code_2_and_one_line():
+    for arguments in (["grad", "9" * 5000, "--wrt", "x"], ["grad", "eye(x'*x)", "--wrt", "x"], ["grad"],
+                      ["grad", "x'*x", "--wrt", "x", "--view", "nope"], ["grad", "sum(A)", "--wrt", "A", "--var", "A=tensor"]):
+        run = subprocess.run([sys.executable, "-m", "matcalc", *arguments], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2, (arguments, run.stderr)
+        assert run.stdout == "" and run.stderr.count("\n") == 1 and run.stderr.startswith("matcalc"), run.stderr
+
+
+def test_user_functions_numpy_lacks_run_through_scipy():
+    x = mc.vector("x", 3)
+    x0 = np.array([0.5, 1.5, 2.5])
+    bessel = mc.elementwise("bessel0", sympy.Lambda(u, sympy.besselj(0, u)))
+    gamma = mc.elementwise("gamma_fn", sympy.Lambda(u, sympy.gamma(u)))
+    hinge = mc.elementwise("hinge_max", sympy.Lambda(u, sympy.Max(u, 1)))
+    assert mc.evaluate(mc.sum(bessel(x)), {x: x0}) == pytest.approx(np.sum(scipy.special.jv(0, x0)))
+    assert mc.evaluate(mc.sum(gamma(x)), {x: x0}) == pytest.approx(sum(math.gamma(v) for v in x0))
+    assert mc.evaluate(mc.sum(hinge(x)), {x: x0}) == pytest.approx(np.sum(np.maximum(x0, 1)))
+    # d/du J0(u) = −J1(u) (Abramowitz & Stegun 9.1.28)
+    np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(bessel(x)), x), {x: x0}).ravel(), -scipy.special.jv(1, x0))
+
+
+def test_user_functions_without_an_array_form_are_refused_when_defined():
+    with pytest.raises(mc.OperandError, match="Mod"):
+        mc.elementwise("wrap2", sympy.Lambda(u, sympy.Mod(u, 2)))  # sympy cannot differentiate it
+
+
+def test_an_overflow_is_an_error_not_a_silent_inf():
+    x = mc.vector("x", 3)
+    huge = mc.elementwise("huge_pow", sympy.Lambda(u, u**1000000))
+    with pytest.raises(mc.EvaluationError, match="inf"):
+        mc.evaluate(mc.sum(huge(x)), {x: [1.0, 2.0, 3.0]})
+
+
+# --- 7. silent numeric problems --------------------------------------------------------------------------------
+
+
+def test_complex_values_are_refused():
+    x = mc.vector("x", 3)
+    with pytest.raises(mc.EvaluationError, match="complex"):
+        mc.evaluate(x.T @ x, {x: np.array([1j, 1, 1])})
+    with pytest.raises(mc.EvaluationError, match="complex"):
+        mc.lambdify([x], x.T @ x)(np.array([1j, 1, 1]))
+
+
+def test_logdet_is_log_det_for_positive_determinants_and_an_error_elsewhere():
+    X = mc.matrix("X", 3, 3)
+    assert mc.evaluate(mc.logdet(X), {X: np.diag([1.0, 2.0, 3.0])}) == pytest.approx(math.log(6.0))
+    with pytest.raises(mc.EvaluationError, match="log det"):
+        mc.evaluate(mc.logdet(X), {X: -np.eye(3)})
+
+
+def test_log_sigmoid_and_friends_are_evaluated_stably():
+    a, z = mc.scalar("a"), mc.vector("z", 3)
+    assert mc.evaluate(mc.log(mc.sigmoid(a)), {a: -1000}) == pytest.approx(-1000)
+    assert mc.evaluate(mc.log(1 - mc.sigmoid(a)), {a: 1000}) == pytest.approx(-1000)
+    z0 = np.array([1000.0, 0.0, -1000.0])
+    assert mc.evaluate(mc.sum(mc.log(1 + mc.exp(z))), {z: z0}) == pytest.approx(1000 + math.log(2))
+    # log softmax(z) = z − logsumexp(z); logsumexp = 1000 here to double precision
+    assert mc.evaluate(mc.sum(mc.log(mc.softmax(z))), {z: z0}) == pytest.approx(-3000)
+
+
+def test_a_gradient_that_does_not_exist_is_an_error_that_says_where():
+    x = mc.vector("x", 3)
+    with pytest.raises(mc.EvaluationError, match="‖x‖ = 0"):
+        mc.evaluate(mc.grad(mc.norm(x), x), {x: np.zeros(3)})
+    with pytest.raises(mc.EvaluationError, match="at the given values"):
+        mc.check(mc.norm(x), x, values={x: np.zeros(3)})
+
+
+# --- 10. printed formulas mean what the expression means -------------------------------------------------------------
+
+
+def test_ones_print_with_their_shape():
+    N = mc.dims("N")[0]
+    Z, b, x = mc.matrix("Z", 3, N), mc.vector("b", 3), mc.vector("x", 3)
+    assert str(mc.ones(3)) == "𝟏" and str(mc.ones(1, 3)) == "𝟏ᵀ" and str(mc.ones(3, 4)) == "𝟏𝟏ᵀ"
+    assert str(mc.ones(3).T @ x) == "𝟏ᵀx"
+    assert str(mc.grad(mc.sum(mc.tanh(Z + b @ mc.ones(N).T)), b)) == "(𝟏𝟏ᵀ − tanh(Z + b𝟏ᵀ)^∘2)𝟏"
+    assert mc.latex(mc.ones(1, 3)) == "{\\mathbf{1}}^\\top"
+
+
+def test_a_coefficient_of_numbers_and_dimensions_prints_and_evaluates_as_itself():
+    (n,) = mc.dims("n")
+    z = mc.vector("z", n)
+    e = (3 + n) / 2 * mc.log(1 + z.T @ z)
+    assert str(e) == "(n/2 + 3/2)log(1 + zᵀz)"
+    assert mc.evaluate(e, {z: np.ones(3), n: 3}) == pytest.approx(3 * math.log(4))
