@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .diff import _check_loss, _check_variables, depends_on, grad, symmetric_part
 from .errors import DifferentiationError
-from .expr import PREC_ATOM, Const, Expr, Identity, Let, Ones, Symbol, Zero, make
+from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make
 from .ops import (
     Add,
     DiagMat,
@@ -32,6 +32,7 @@ from .ops import (
 )
 from .printing.common import postorder
 from .printing.latex import LatexPrinter, latex_name
+from .printing.notation import Notation
 from .printing.text import TextPrinter, text
 from .second import jacobian
 from .shapes import shape_str
@@ -43,15 +44,12 @@ class Differential(Expr):
 
     __slots__ = ()
     name = "differential"
+    notation = Notation("prefix", "d", "\\mathrm{d}")
 
     @classmethod
     def shape_rule(cls, args, params):
         return args[0].shape
 
-    def render(self, p):
-        inner = self.args[0]
-        body = p.wrap(0, PREC_ATOM) if isinstance(inner, (Symbol, Let)) else p.parens(p.wrap(0, 0))
-        return ("\\mathrm{d}" if p.latex else "d") + body, PREC_ATOM
 
 
 def substitute(expr: Expr, mapping: dict) -> Expr:

@@ -8,22 +8,22 @@ memo tables keyed by node are exact, and a DAG of shared subexpressions stays sh
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from fractions import Fraction
 from typing import ClassVar
 
 import sympy
 
-from .errors import OperandError
-from .shapes import Dim, Shape, as_dim, is_finite_number, is_one, is_scalar_shape, shape_str
+from .errors import OperandError, ShapeError
+from .graph import postorder
+from .printing.notation import NAME, NUMBER, Notation
+from .shapes import Dim, Shape, as_dim, is_finite_number, is_scalar_shape, shape_str
 
-# Precedences for printing: a child is parenthesised when its precedence is below what
-# its parent asks for.
-PREC_ADD = 10
-PREC_HADAMARD = 15
-PREC_PRODUCT = 20
-PREC_NEG = 20
-PREC_POSTFIX = 40
-PREC_ATOM = 50
+# What the operators (@, *, +, ...) build, and how an expression prints, is defined by modules
+# built on this one (matcalc.ops.build, matcalc.printing): they fill these tables when imported,
+# so this module imports neither.
+OPERATORS: dict[str, Callable] = {}
+PRINTERS: dict[str, Callable] = {}
 
 _interned: weakref.WeakValueDictionary[tuple, Expr] = weakref.WeakValueDictionary()
 
@@ -70,6 +70,7 @@ class Expr:
     family: ClassVar[str] = "leaf"  # leaf | linear | bilinear | nonlinear
     why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
     why_latex: ClassVar[str] = ""  # the same rule's formula in LaTeX
+    notation: ClassVar[Notation]  # how the printers write it
 
     args: tuple
     params: tuple
@@ -105,9 +106,6 @@ class Expr:
         """
         call = self.numpy_ufunc(args, dim_code)
         return None if call is None else f"{call[0]}({', '.join(call[1])}, out={out})"
-
-    def render(self, p) -> tuple[str, int]:
-        raise NotImplementedError(f"{self.name} has no printing rule")
 
     def entrywise(self, args: list, size) -> sympy.Matrix:
         """The value as a sympy Matrix of scalar expressions, computed entry by entry.
@@ -146,53 +144,51 @@ class Expr:
     @property
     def variables(self) -> dict:
         """The variables the expression uses, by name, in order of first appearance."""
-        from .printing.common import postorder
-
         return {node.label: node for node in postorder([self]) if isinstance(node, Symbol)}
 
     @property
     def T(self) -> Expr:
-        return ops.transpose(self)
+        return OPERATORS["transpose"](self)
 
     # --- NumPy operator meaning -------------------------------------------------------------
     def __matmul__(self, other):
-        return ops.matmul(self, as_expr(other, "@"))
+        return OPERATORS["matmul"](self, as_expr(other, "@"))
 
     def __rmatmul__(self, other):
-        return ops.matmul(as_expr(other, "@"), self)
+        return OPERATORS["matmul"](as_expr(other, "@"), self)
 
     def __mul__(self, other):
-        return ops.multiply(self, as_expr(other, "*"))
+        return OPERATORS["multiply"](self, as_expr(other, "*"))
 
     def __rmul__(self, other):
-        return ops.multiply(as_expr(other, "*"), self)
+        return OPERATORS["multiply"](as_expr(other, "*"), self)
 
     def __truediv__(self, other):
-        return ops.divide(self, as_expr(other, "/"))
+        return OPERATORS["divide"](self, as_expr(other, "/"))
 
     def __rtruediv__(self, other):
-        return ops.divide(as_expr(other, "/"), self)
+        return OPERATORS["divide"](as_expr(other, "/"), self)
 
     def __pow__(self, exponent):
-        return ops.power(self, exponent)
+        return OPERATORS["power"](self, exponent)
 
     def __rpow__(self, base):
-        return ops.power_of_number(base, self)
+        return OPERATORS["power_of_number"](base, self)
 
     def __add__(self, other):
-        return ops.add(self, as_expr(other, "+"))
+        return OPERATORS["add"](self, as_expr(other, "+"))
 
     def __radd__(self, other):
-        return ops.add(as_expr(other, "+"), self)
+        return OPERATORS["add"](as_expr(other, "+"), self)
 
     def __sub__(self, other):
-        return ops.subtract(self, as_expr(other, "-"))
+        return OPERATORS["subtract"](self, as_expr(other, "-"))
 
     def __rsub__(self, other):
-        return ops.subtract(as_expr(other, "-"), self)
+        return OPERATORS["subtract"](as_expr(other, "-"), self)
 
     def __neg__(self):
-        return ops.negate(self)
+        return OPERATORS["negate"](self)
 
     def __pos__(self):
         return self
@@ -216,8 +212,6 @@ class Expr:
     def __reduce__(self):
         # The DAG as a flat list in postorder, so pickling a deep expression does not recurse
         # and shared subexpressions are written once; unpickling re-interns every node.
-        from .graph import postorder
-
         position: dict[Expr, int] = {}
         records = []
         for node in postorder([self]):
@@ -230,17 +224,13 @@ class Expr:
 
     # --- display -----------------------------------------------------------------------------
     def __str__(self) -> str:
-        from .printing.text import text
-
-        return text(self)
+        return PRINTERS["text"](self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self} : {shape_str(self.shape)}>"
 
     def _repr_latex_(self) -> str:
-        from .printing.latex import latex
-
-        return f"${latex(self)}$"
+        return f"${PRINTERS['latex'](self)}$"
 
 
 # --- leaves -------------------------------------------------------------------------------
@@ -251,6 +241,7 @@ class Symbol(Expr):
 
     __slots__ = ()
     name = "symbol"
+    notation = NAME
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -275,8 +266,6 @@ class Symbol(Expr):
     def entrywise(self, args, size):
         raise AssertionError("the oracle binds symbols itself")
 
-    def render(self, p):
-        return p.name(self.label), PREC_ATOM
 
 
 class Const(Expr):
@@ -284,6 +273,7 @@ class Const(Expr):
 
     __slots__ = ()
     name = "constant"
+    notation = NUMBER
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -307,13 +297,12 @@ class Const(Expr):
             return sympy.Matrix([[size(value)]])
         return sympy.Matrix([[sympy_number(value)]])
 
-    def render(self, p):
-        return p.number(self.value)
 
 
 class Identity(Expr):
     __slots__ = ()
     name = "eye"
+    notation = Notation("fixed", "I", "I", "eye")
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -329,13 +318,12 @@ class Identity(Expr):
     def entrywise(self, args, size):
         return sympy.eye(size(self.shape[0]))
 
-    def render(self, p):
-        return p.identity(), PREC_ATOM
 
 
 class Ones(Expr):
     __slots__ = ()
     name = "ones"
+    notation = Notation("fixed", "𝟏", "\\mathbf{1}")  # a column; matcalc.display makes rows 𝟏ᵀ and matrices 𝟏𝟏ᵀ
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -351,20 +339,11 @@ class Ones(Expr):
     def entrywise(self, args, size):
         return sympy.ones(size(self.shape[0]), size(self.shape[1]))
 
-    def render(self, p):
-        # 𝟏 is a column; a row is 𝟏ᵀ and a matrix 𝟏𝟏ᵀ, so that the shape can be read off
-        rows, cols = self.shape
-        if is_one(cols):
-            return (p.ones() if not is_one(rows) else "1"), PREC_ATOM
-        row = p.postfix(p.ones(), "ᵀ", "^\\top")
-        if is_one(rows):
-            return row, PREC_POSTFIX
-        return p.juxtapose([p.ones(), row]), PREC_PRODUCT
-
 
 class Zero(Expr):
     __slots__ = ()
     name = "zero"
+    notation = Notation("fixed", "0", "0")
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -380,15 +359,13 @@ class Zero(Expr):
     def entrywise(self, args, size):
         return sympy.zeros(size(self.shape[0]), size(self.shape[1]))
 
-    def render(self, p):
-        return "0", PREC_ATOM
-
 
 class Let(Expr):
     """A named intermediate: prints as its name, evaluates and differentiates as its body."""
 
     __slots__ = ()
     name = "let"
+    notation = NAME
     family = "linear"
     why = "a named intermediate passes its adjoint to its definition"
     why_latex = r"C:\mathrm{d}z = C:\mathrm{d}(\text{its definition})"
@@ -421,8 +398,6 @@ class Let(Expr):
     def entrywise(self, args, size):
         return args[0]
 
-    def render(self, p):
-        return p.name(self.label), PREC_ATOM
 
 
 # --- building leaves ------------------------------------------------------------------------
@@ -499,8 +474,6 @@ def matrix(name: str, rows, cols, symmetric: bool = False) -> Symbol:
     _check_name(name, "matrix")
     rows, cols = as_dim(rows, f"matrix {name!r}"), as_dim(cols, f"matrix {name!r}")
     if symmetric and rows != cols:
-        from .errors import ShapeError
-
         raise ShapeError(f"matrix {name!r}: a symmetric matrix must be square, got {shape_str((rows, cols))}")
     return make(Symbol, (), (name, "matrix", bool(symmetric), rows, cols))
 
@@ -558,5 +531,3 @@ def let(name: str, expr: Expr) -> Let:
     _check_name(name, "let")
     return make(Let, (as_expr(expr, "let"),), (name,))
 
-
-from . import ops  # noqa: E402  (the operators above build nodes defined in ops)

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy
 
 from ..errors import ShapeError
-from ..expr import (
-    PREC_ADD,
-    PREC_ATOM,
-    PREC_HADAMARD,
-    PREC_POSTFIX,
-    PREC_PRODUCT,
-    Const,
-    Expr,
-    make,
-)
+from ..expr import Const, Expr, make
+from ..printing.notation import PREC_HADAMARD, PREC_POSTFIX, PREC_PRODUCT, Notation, call, infix
 from ..shapes import dim_product, same_dim, shape_str
 from .linear import Add, Transpose
 
@@ -39,6 +29,7 @@ class MatMul(Expr):
 
     __slots__ = ()
     name = "matmul"
+    notation = Notation("product", "", "", "*", PREC_PRODUCT)
     family = "bilinear"
     why = "C:AB = CBᵀ:A = AᵀC:B — the adjoint of a factor is what stands left of it, transposed, times C, times what stands right of it, transposed"
     why_latex = r"C:AB = CB^\top:A = A^\top C:B"
@@ -82,8 +73,6 @@ class MatMul(Expr):
             result = result * factor
         return result
 
-    def render(self, p):
-        return p.juxtapose([p.wrap(i, PREC_PRODUCT + 1, chain=MatMul) for i in range(len(self.args))]), PREC_PRODUCT
 
 
 def _transposed(expr: Expr) -> Expr:
@@ -106,6 +95,7 @@ class Scale(Expr):
 
     __slots__ = ()
     name = "scale"
+    notation = Notation("scale", "", "", "*", PREC_PRODUCT)
     family = "bilinear"
     why = "C:(sX) = s(C:X) — a scalar factor passes through; the scalar itself receives C:X"
     why_latex = r"C:(sX) = s\,(C:X)"
@@ -139,16 +129,6 @@ class Scale(Expr):
     def entrywise(self, args, size):
         return args[0][0, 0] * args[1]
 
-    def render(self, p):
-        coefficient, body = self.args
-        if isinstance(coefficient, Const) and not isinstance(coefficient.value, sympy.Expr):
-            return p.numeric_scale(coefficient.value, 1)
-        from .nonlinear import Power
-
-        if isinstance(coefficient, Power) and isinstance(coefficient.exponent, (int, Fraction)) and coefficient.exponent < 0:
-            return p.divided(1, coefficient)
-        coefficient_prec = PREC_ATOM if isinstance(coefficient, MatMul) else PREC_PRODUCT
-        return p.juxtapose([p.wrap(0, coefficient_prec), p.wrap(1, PREC_PRODUCT)]), PREC_PRODUCT
 
 
 class Hadamard(Expr):
@@ -156,6 +136,7 @@ class Hadamard(Expr):
 
     __slots__ = ()
     name = "hadamard"
+    notation = infix(" ⊙ ", " \\odot ", ".*", PREC_HADAMARD, PREC_POSTFIX, chain=True)
     family = "bilinear"
     why = "C:(A ⊙ B) = (C ⊙ B):A — an elementwise factor multiplies the adjoint elementwise"
     why_latex = r"C:(A \odot B) = (C \odot B):A"
@@ -188,9 +169,6 @@ class Hadamard(Expr):
     def entrywise(self, args, size):
         return args[0].multiply_elementwise(args[1])
 
-    def render(self, p):
-        parts = [p.wrap(i, PREC_POSTFIX, chain=Hadamard) for i in range(2)]
-        return p.infix(parts, " ⊙ ", " \\odot "), PREC_HADAMARD
 
 
 class Frob(Expr):
@@ -198,6 +176,7 @@ class Frob(Expr):
 
     __slots__ = ()
     name = "frob"
+    notation = infix(" : ", " : ", "", PREC_HADAMARD, PREC_PRODUCT)
     family = "bilinear"
     why = "g(A:B) = gB:A = gA:B"
     why_latex = r"g\,(A:B) = gB:A = gA:B"
@@ -221,9 +200,6 @@ class Frob(Expr):
         a, b = args
         return sympy.Matrix([[sympy.Add(*[a[k] * b[k] for k in range(len(a))])]])
 
-    def render(self, p):
-        parts = [p.wrap(i, PREC_PRODUCT) for i in range(2)]
-        return p.infix(parts, " : ", " : "), PREC_HADAMARD
 
 
 class Kron(Expr):
@@ -231,6 +207,7 @@ class Kron(Expr):
 
     __slots__ = ()
     name = "kron"
+    notation = infix(" ⊗ ", " \\otimes ", "", PREC_HADAMARD, PREC_POSTFIX)
     family = "bilinear"
     why = "C:(A ⊗ B) contracts each block of C with B (for A) or each block entry with A (for B)"
     why_latex = r"C:(A \otimes B) = C_B:A = C_A:B"
@@ -253,9 +230,6 @@ class Kron(Expr):
         p, q = b.shape
         return sympy.Matrix(a.rows * p, a.cols * q, lambda r, c: a[r // p, c // q] * b[r % p, c % q])
 
-    def render(self, p):
-        parts = [p.wrap(i, PREC_POSTFIX) for i in range(2)]
-        return p.infix(parts, " ⊗ ", " \\otimes "), PREC_HADAMARD
 
 
 class KronContract(Expr):
@@ -267,6 +241,11 @@ class KronContract(Expr):
 
     __slots__ = ()
     name = "kron_contract"
+
+    @property
+    def notation(self):
+        side = self.params[0] + 1
+        return call("kron_adjoint_a" if side == 1 else "kron_adjoint_b", f"\\operatorname{{kron}}^*_{side}")
     family = "bilinear"
     why = "C:(A ⊗ B) = C_B:A where C_B contracts each block of C with B"
     why_latex = r"C:\operatorname{kron}^*(G, B) = G:(C \otimes B)"
@@ -308,9 +287,3 @@ class KronContract(Expr):
         if self.params[0] == 0:
             return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + c] * other[k, c] for k in range(p) for c in range(q)]))
         return sympy.Matrix(rows, cols, lambda k, c: sympy.Add(*[g[i * rows + k, j * cols + c] * other[i, j] for i in range(p) for j in range(q)]))
-
-    def render(self, p):
-        side = self.params[0] + 1
-        inner = f"{p.wrap(0, PREC_ADD + 1)}, {p.wrap(1, PREC_ADD + 1)}"
-        text_name = "kron_adjoint_a" if side == 1 else "kron_adjoint_b"
-        return p.call(text_name, f"\\operatorname{{kron}}^*_{side}", inner), PREC_ATOM

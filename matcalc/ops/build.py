@@ -7,7 +7,7 @@ from fractions import Fraction
 import sympy
 
 from ..errors import OperandError, ShapeError
-from ..expr import Const, Expr, Ones, Zero, as_expr, const, make, number_value
+from ..expr import OPERATORS, Const, Expr, Ones, Zero, as_expr, const, make, number_value
 from ..shapes import same_dim, same_shape, shape_str
 from . import elementwise as ew
 from .bilinear import Frob, Hadamard, Kron, MatMul, Scale
@@ -195,3 +195,9 @@ sqrt = _elementwise(ew.sqrt_f)
 abs = _elementwise(ew.abs_f)  # noqa: A001 - mc.abs, as in NumPy
 sign = _elementwise(ew.sign_f)
 softplus = _elementwise(ew.softplus_f)
+
+
+OPERATORS.update(
+    transpose=transpose, matmul=matmul, multiply=multiply, divide=divide, power=power,
+    power_of_number=power_of_number, add=add, subtract=subtract, negate=negate,
+)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 import sympy
 
 from ..errors import DifferentiationError, OperandError
-from ..expr import PREC_ATOM, Expr, make
+from ..expr import Expr, make
+from ..printing.notation import call
 
 _u = sympy.Symbol("u", real=True)
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
@@ -30,7 +31,7 @@ class ElementwiseFunction:
     ``, out=<array>`` goes when generated code writes into an existing array.
     """
 
-    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier")
+    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier", "notation")
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class ElementwiseFunction:
         self._derived: ElementwiseFunction | None = None
         self.parent: ElementwiseFunction | None = None  # f for f', whose formula sympy derived
         self._identifier: str | None = None
+        self.notation = call(text, latex, name)
 
     def __repr__(self):
         return f"<elementwise {self.name}>"
@@ -234,9 +236,9 @@ class Elementwise(Expr):
         formula = self.function.formula
         return args[0].applyfunc(lambda entry: formula.subs(_u, entry))
 
-    def render(self, p):
-        f = self.function
-        return p.call(f.text, f.latex, p.wrap(0, 0)), PREC_ATOM
+    @property
+    def notation(self):
+        return self.function.notation
 
 
 FUNCTIONS: dict[str, ElementwiseFunction] = {}  # the functions users call, by name

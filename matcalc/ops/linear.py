@@ -5,8 +5,9 @@ from __future__ import annotations
 import sympy
 
 from ..errors import ShapeError
-from ..expr import PREC_ADD, PREC_ATOM, PREC_POSTFIX, Expr, Identity, Ones, make
-from ..shapes import is_one, same_dim, shape_str
+from ..expr import Expr, Identity, Ones, make
+from ..printing.notation import PREC_ADD, Notation, call, postfix
+from ..shapes import same_dim, shape_str
 
 
 class Add(Expr):
@@ -14,6 +15,7 @@ class Add(Expr):
 
     __slots__ = ()
     name = "add"
+    notation = Notation("sum", "+", "+", "+", PREC_ADD)
     family = "linear"
     why = "C:(A + B) = C:A + C:B — each term receives the whole adjoint"
     why_latex = r"C:(A + B) = C:A + C:B"
@@ -32,21 +34,6 @@ class Add(Expr):
     def is_symmetric(self):
         return all(term.is_symmetric for term in self.args)
 
-    def _untransposed_terms(self) -> tuple | None:
-        """For a row that is a sum of transposed columns (or multiples of them), the columns."""
-        from .bilinear import Scale
-
-        if not is_one(self.rows) or self.is_scalar:
-            return None
-        columns = []
-        for term in self.args:
-            scale = term.args[0] if isinstance(term, Scale) else None
-            body = term.args[1] if scale is not None else term
-            if not isinstance(body, Transpose) or body.args[0].cols != 1:
-                return None
-            columns.append(body.args[0] if scale is None else make(Scale, (scale, body.args[0])))
-        return tuple(columns)
-
     def pullback(self, index, adjoint):
         return adjoint
 
@@ -63,23 +50,12 @@ class Add(Expr):
             total = total + term
         return total
 
-    def render(self, p):
-        untransposed = self._untransposed_terms()
-        if untransposed is not None:  # vᵀ − muᵀ reads better as (v − mu)ᵀ
-            return p.postfix(p.parens(p.render_aside(make(Add, untransposed))), "ᵀ", "^\\top"), PREC_POSTFIX
-        pieces = []
-        for index in range(len(self.args)):
-            negative, body = p.term(index)
-            if not pieces:
-                pieces.append(p.minus_prefix() + body if negative else body)
-            else:
-                pieces.append((" − " if not p.latex else " - ") + body if negative else " + " + body)
-        return "".join(pieces), PREC_ADD
 
 
 class Transpose(Expr):
     __slots__ = ()
     name = "transpose"
+    notation = postfix("ᵀ", "^\\top", "'")
     family = "linear"
     why = "C:Aᵀ = Cᵀ:A — the adjoint of a transpose is the transposed adjoint"
     why_latex = r"C:A^\top = C^\top:A"
@@ -107,18 +83,12 @@ class Transpose(Expr):
     def entrywise(self, args, size):
         return args[0].T
 
-    def render(self, p):
-        from .nonlinear import Inverse
-
-        inner = self.args[0]
-        if isinstance(inner, Inverse):
-            return p.postfix(p.wrap_node(inner.args[0], PREC_ATOM), "⁻ᵀ", "^{-\\top}"), PREC_POSTFIX
-        return p.postfix(p.wrap(0, PREC_ATOM), "ᵀ", "^\\top"), PREC_POSTFIX
 
 
 class Trace(Expr):
     __slots__ = ()
     name = "trace"
+    notation = call("tr", "\\operatorname{tr}")
     family = "linear"
     why = "tr(A) = I:A"
     why_latex = r"\operatorname{tr}(A) = I:A"
@@ -144,8 +114,6 @@ class Trace(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[args[0].trace()]])
 
-    def render(self, p):
-        return p.call("tr", "\\operatorname{tr}", p.wrap(0, 0)), PREC_ATOM
 
 
 class Sum(Expr):
@@ -153,6 +121,7 @@ class Sum(Expr):
 
     __slots__ = ()
     name = "sum"
+    notation = call("sum", "\\operatorname{sum}")
     family = "linear"
     why = "sum(A) = 𝟏:A"
     why_latex = r"\operatorname{sum}(A) = \mathbf{1}:A"
@@ -176,8 +145,6 @@ class Sum(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.Add(*args[0])]])
 
-    def render(self, p):
-        return p.call("sum", "\\operatorname{sum}", p.wrap(0, 0)), PREC_ATOM
 
 
 class DiagMat(Expr):
@@ -185,6 +152,7 @@ class DiagMat(Expr):
 
     __slots__ = ()
     name = "diag"
+    notation = call("diag", "\\operatorname{diag}")
     family = "linear"
     why = "C:diag(v) = diag(C):v"
     why_latex = r"C:\operatorname{diag}(v) = \operatorname{diag}(C):v"
@@ -212,8 +180,6 @@ class DiagMat(Expr):
     def entrywise(self, args, size):
         return sympy.diag(*args[0])
 
-    def render(self, p):
-        return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM
 
 
 class DiagVec(Expr):
@@ -221,6 +187,7 @@ class DiagVec(Expr):
 
     __slots__ = ()
     name = "diag"
+    notation = call("diag", "\\operatorname{diag}")
     family = "linear"
     why = "c:diag(X) = diag(c):X"
     why_latex = r"c:\operatorname{diag}(X) = \operatorname{diag}(c):X"
@@ -246,6 +213,3 @@ class DiagVec(Expr):
     def entrywise(self, args, size):
         m = args[0]
         return sympy.Matrix([[m[i, i]] for i in range(m.rows)])
-
-    def render(self, p):
-        return p.call("diag", "\\operatorname{diag}", p.wrap(0, 0)), PREC_ATOM

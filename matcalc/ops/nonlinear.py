@@ -7,7 +7,8 @@ from fractions import Fraction
 import sympy
 
 from ..errors import ShapeError
-from ..expr import PREC_ATOM, PREC_POSTFIX, Const, Expr, make, sympy_number
+from ..expr import Const, Expr, make, sympy_number
+from ..printing.notation import PREC_POSTFIX, Notation, call, postfix
 from ..shapes import same_dim, shape_str
 from .bilinear import Frob, Hadamard, MatMul, Scale
 from .linear import Add, Trace, Transpose
@@ -32,6 +33,7 @@ class Power(Expr):
 
     __slots__ = ()
     name = "power"
+    notation = Notation("power", "", "", ".^", PREC_POSTFIX)
     family = "nonlinear"
     why = "d(X^p) = pX^(p−1) ⊙ dX"
     why_latex = r"\mathrm{d}(X^{p}) = pX^{p-1} \odot \mathrm{d}X"
@@ -79,14 +81,12 @@ class Power(Expr):
         exponent = sympy_number(self.exponent)
         return args[0].applyfunc(lambda entry: entry**exponent)
 
-    def render(self, p):
-        elementwise_matrix = not (self.args[0].is_scalar or self.args[0].is_vector)
-        return p.power(p.wrap(0, PREC_ATOM), self.exponent, elementwise_matrix), PREC_POSTFIX
 
 
 class Inverse(Expr):
     __slots__ = ()
     name = "inv"
+    notation = postfix("⁻¹", "^{-1}", "inv")
     family = "nonlinear"
     why = "dX⁻¹ = −X⁻¹ dX X⁻¹, so C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX"
     why_latex = r"C:\mathrm{d}X^{-1} = -X^{-\top} C X^{-\top}:\mathrm{d}X"
@@ -114,13 +114,12 @@ class Inverse(Expr):
         # One symbolic entry among floats: cancel keeps each entry a small rational function.
         return args[0].inv(method="ADJ").applyfunc(sympy.cancel)
 
-    def render(self, p):
-        return p.postfix(p.wrap(0, PREC_ATOM), "⁻¹", "^{-1}"), PREC_POSTFIX
 
 
 class Det(Expr):
     __slots__ = ()
     name = "det"
+    notation = call("det", "\\det")
     family = "nonlinear"
     why = "d det X = det(X) X⁻ᵀ:dX"
     why_latex = r"\mathrm{d}\det X = \det(X)\, X^{-\top}:\mathrm{d}X"
@@ -144,8 +143,6 @@ class Det(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.cancel(args[0].det(method="berkowitz"))]])
 
-    def render(self, p):
-        return p.call("det", "\\det", p.wrap(0, 0)), PREC_ATOM
 
 
 class LogDet(Expr):
@@ -153,6 +150,7 @@ class LogDet(Expr):
 
     __slots__ = ()
     name = "logdet"
+    notation = call("log det", "\\log\\det", "logdet")
     family = "nonlinear"
     why = "d log det X = X⁻ᵀ:dX"
     why_latex = r"\mathrm{d}\log\det X = X^{-\top}:\mathrm{d}X"
@@ -175,8 +173,6 @@ class LogDet(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.log(sympy.cancel(args[0].det(method="berkowitz")))]])
 
-    def render(self, p):
-        return p.call("log det", "\\log\\det", p.wrap(0, 0)), PREC_ATOM
 
 
 class Norm(Expr):
@@ -184,6 +180,7 @@ class Norm(Expr):
 
     __slots__ = ()
     name = "norm"
+    notation = Notation("norm", "‖", "\\lVert", "norm2")
     family = "nonlinear"
     why = "d‖X‖ = (X/‖X‖):dX"
     why_latex = r"\mathrm{d}\lVert X \rVert = \frac{X}{\lVert X \rVert}:\mathrm{d}X"
@@ -208,10 +205,6 @@ class Norm(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in args[0]]))]])
 
-    def render(self, p):
-        x = self.args[0]
-        frobenius = not (x.is_vector or x.is_scalar)
-        return p.norm(p.wrap(0, 0), frobenius), PREC_ATOM
 
 
 class Softmax(Expr):
@@ -219,6 +212,7 @@ class Softmax(Expr):
 
     __slots__ = ()
     name = "softmax"
+    notation = call("softmax", "\\operatorname{softmax}")
     family = "nonlinear"
     why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
     why_latex = r"C:\mathrm{d}s = (s \odot C - s\,s^\top C):\mathrm{d}x"
@@ -245,8 +239,6 @@ class Softmax(Expr):
         exps = args[0].applyfunc(sympy.exp)
         return exps / sympy.Add(*exps)
 
-    def render(self, p):
-        return p.call("softmax", "\\operatorname{softmax}", p.wrap(0, 0)), PREC_ATOM
 
 
 class LogSumExp(Expr):
@@ -254,6 +246,7 @@ class LogSumExp(Expr):
 
     __slots__ = ()
     name = "logsumexp"
+    notation = call("logsumexp", "\\operatorname{logsumexp}")
     family = "nonlinear"
     why = "d logsumexp(x) = softmax(x):dx"
     why_latex = r"\mathrm{d}\operatorname{logsumexp}(x) = \operatorname{softmax}(x):\mathrm{d}x"
@@ -275,6 +268,4 @@ class LogSumExp(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.log(sympy.Add(*[sympy.exp(e) for e in args[0]]))]])
 
-    def render(self, p):
-        return p.call("logsumexp", "\\operatorname{logsumexp}", p.wrap(0, 0)), PREC_ATOM
 

@@ -1,8 +1,8 @@
-"""The printer driver: renders a DAG bottom-up, once per node, without recursion.
+"""The printer driver: formats a DAG bottom-up, once per node, without recursion.
 
-Each operation's ``render(p)`` asks ``p`` for its children's strings, parenthesised to the
-precedence it needs, and for the notation's pieces (names, numbers, postfix marks); the
-text and LaTeX printers supply those pieces.
+Each operation declares its :class:`~matcalc.printing.notation.Notation`; the printer has one
+method per kind of notation, which asks for its operands' texts, parenthesised to the
+precedence they need.  The text and LaTeX printers supply the marks of their dialect.
 """
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+import sympy
+
 from .. import graph
-from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Const, Expr, Let, Symbol
+from ..display import display
+from ..expr import Const, Expr, Let, Symbol
+from .notation import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Notation
 
 _NAME_WITH_INDEX = re.compile(r"^([A-Za-z]|[A-Za-z][A-Za-z]+?)_?(\d+)$")
 
@@ -42,11 +46,17 @@ def split_name(label: str) -> tuple[str, str]:
 
 
 class Printer:
+    """Formats an expression: its display form (see :mod:`matcalc.display`), bottom-up, each
+    node once, by the kind of notation its operation declares.
+
+    The text and LaTeX printers subclass this with the marks of their dialect (names, parentheses,
+    fractions); what is written where, and with which parentheses, is decided here alone.
+    """
+
     latex = False
 
     def __init__(self, roots):
-        self.results: dict[Expr, tuple] = {}
-        self.current: Expr | None = None
+        self.results: dict[Expr, tuple[str, int]] = {}
         self.compact = all(
             len(split_name(node.label)[0]) == 1
             for node in postorder(roots, into_lets=False)
@@ -54,83 +64,92 @@ class Printer:
         )
 
     def render(self, root: Expr) -> str:
-        for node in postorder([root], into_lets=False):
+        (shown,) = display([root])
+        for node in postorder([shown], into_lets=False):
             if node not in self.results:
-                self.current = node
-                result = node.render(self)
-                self.results[node] = result if len(result) == 3 else (result[0], result[1], None)
-        return self.results[root][0]
+                self.results[node] = getattr(self, "format_" + node.notation.kind)(node, node.notation)
+        return self.results[shown][0]
 
-    def render_aside(self, expr: Expr) -> str:
-        """The text of an expression that is not part of the tree being printed."""
-        current = self.current
-        try:
-            return self.render(expr)
-        finally:
-            self.current = current
-
-    # --- children -----------------------------------------------------------------------------
-    def wrap_node(self, node: Expr, min_prec: int, chain: type | None = None) -> str:
-        text, prec, _ = self.results[node]
-        if prec >= min_prec or (chain is not None and isinstance(node, chain)):
+    def operand(self, node: Expr, min_prec: int, chain: type | None = None) -> str:
+        """A child's text, parenthesised when its precedence is below ``min_prec`` (unless it
+        is an operation of the ``chain`` type, which needs none: ABC, A ⊙ B ⊙ C)."""
+        text, prec = self.results[node]
+        if prec >= min_prec or (chain is not None and type(node) is chain):
             return text
         return self.parens(text)
 
-    def wrap(self, index: int, min_prec: int, chain: type | None = None) -> str:
-        return self.wrap_node(self.current.args[index], min_prec, chain)
+    def mark(self, notation: Notation) -> str:
+        return notation.latex if self.latex else notation.text
 
-    def term(self, index: int) -> tuple[bool, str]:
-        """A summand as (is it negative, its text without the sign)."""
-        text, prec, positive = self.results[self.current.args[index]]
-        if positive is not None:
-            return True, positive
-        return False, text if prec > PREC_ADD else self.parens(text)
+    # --- one method per kind of notation ---------------------------------------------------------
+    def format_name(self, node, notation):
+        return self.name(node.label), PREC_ATOM
 
-    # --- pieces shared by both notations -----------------------------------------------------------
-    def numeric_scale(self, value, body_index: int):
-        """c·X for a numeric c, with the sign split off for sums."""
-        magnitude = -value if value < 0 else value
-        body = self.current.args[body_index]
-        if magnitude == 1:
-            positive = self.wrap_node(body, PREC_PRODUCT)
-        elif isinstance(magnitude, Fraction) and magnitude.numerator == 1:
-            positive = self.over(self.wrap_node(body, PREC_PRODUCT), str(magnitude.denominator))
-        else:
-            positive = self.juxtapose([self.number_text(magnitude), self.wrap_node(body, PREC_PRODUCT)])
-        if value < 0:
-            return self.minus_prefix() + positive, PREC_NEG, positive
-        return positive, PREC_PRODUCT
+    def format_fixed(self, node, notation):
+        return self.mark(notation), PREC_ATOM
 
-    def divided(self, body_index: int, coefficient: Expr):
-        base = coefficient.args[0]
-        exponent = -coefficient.exponent
-        denominator = self.wrap_node(base, PREC_ATOM)
-        if exponent != 1:
-            denominator = self.power(denominator, exponent, False)
-        return self.over(self.wrap(body_index, PREC_PRODUCT), denominator), PREC_PRODUCT
-
-    def number(self, value):
-        if not isinstance(value, (int, float, Fraction)):
-            return self.dim_expression(value)
-        if value < 0:
-            positive = self.number_text(-value)
-            return self.minus_prefix() + positive, PREC_NEG, positive
+    def format_number(self, node, notation):
+        value = node.value
+        if isinstance(value, sympy.Expr):
+            return self.dim_text(value), _dim_precedence(value)
         prec = PREC_PRODUCT if isinstance(value, Fraction) and not self.latex else PREC_ATOM
         return self.number_text(value), prec
 
-    def dim_expression(self, value):
-        """A constant made of dimensions, (3 + n)/2 say, with the precedence its form needs."""
-        if value.could_extract_minus_sign():
-            positive, _ = self.dim_expression(-value)
-            return self.minus_prefix() + positive, PREC_NEG, positive
-        if value.is_Add:
-            prec = PREC_ADD
-        elif value.is_Mul or value.is_Pow or value.is_Rational and not value.is_Integer:
-            prec = PREC_PRODUCT
-        else:
-            prec = PREC_ATOM
-        return self.dim_text(value), prec
+    def format_call(self, node, notation):
+        inner = ", ".join(self.operand(arg, PREC_ADD + 1 if len(node.args) > 1 else 0) for arg in node.args)
+        return self.call(notation.text, notation.latex, inner), PREC_ATOM
 
+    def format_postfix(self, node, notation):
+        return self.postfix(self.operand(node.args[0], PREC_ATOM), notation.text, notation.latex), PREC_POSTFIX
+
+    def format_prefix(self, node, notation):
+        inner = node.args[0]
+        text, _ = self.results[inner]
+        return self.mark(notation) + (text if inner.notation.kind == "name" else self.parens(text)), PREC_ATOM
+
+    def format_infix(self, node, notation):
+        chain = type(node) if notation.chain else None
+        parts = [self.operand(arg, notation.operand_precedence, chain) for arg in node.args]
+        return self.mark(notation).join(parts), notation.precedence
+
+    def format_product(self, node, notation):
+        return self.juxtapose([self.operand(arg, PREC_PRODUCT + 1, type(node)) for arg in node.args]), PREC_PRODUCT
+
+    def format_scale(self, node, notation):
+        coefficient, body = node.args
+        if coefficient.notation.kind == "number" and coefficient.value == 1:
+            return self.operand(body, PREC_PRODUCT), PREC_PRODUCT
+        coefficient_prec = PREC_ATOM if coefficient.notation.kind == "product" else PREC_PRODUCT
+        return self.juxtapose([self.operand(coefficient, coefficient_prec), self.operand(body, PREC_PRODUCT)]), PREC_PRODUCT
+
+    def format_sum(self, node, notation):
+        pieces = []
+        for term in node.args:
+            negative = term.notation.kind == "negative"
+            body = self.operand(term.args[0], PREC_PRODUCT) if negative else self.operand(term, PREC_ADD + 1)
+            if not pieces:
+                pieces.append(self.minus_prefix() + body if negative else body)
+            else:
+                pieces.append((" - " if self.latex else " − ") + body if negative else " + " + body)
+        return "".join(pieces), PREC_ADD
+
+    def format_negative(self, node, notation):
+        return self.minus_prefix() + self.operand(node.args[0], PREC_PRODUCT), PREC_NEG
+
+    def format_quotient(self, node, notation):
+        numerator, denominator = node.args
+        return self.over(self.operand(numerator, PREC_PRODUCT), self.operand(denominator, PREC_POSTFIX)), PREC_PRODUCT
+
+    def format_power(self, node, notation):
+        base = node.args[0]
+        elementwise_matrix = not (base.is_scalar or base.is_vector)
+        return self.power(self.operand(base, PREC_ATOM), node.exponent, elementwise_matrix), PREC_POSTFIX
+
+    def format_norm(self, node, notation):
+        x = node.args[0]
+        return self.norm(self.operand(x, 0), not (x.is_vector or x.is_scalar)), PREC_ATOM
+
+    # --- pieces shared by both notations -----------------------------------------------------------
     def number_text(self, value) -> str:
         if isinstance(value, Fraction):
             return self.fraction(value)
@@ -148,8 +167,14 @@ class Printer:
             out += part
         return out
 
-    def infix(self, parts: list[str], text_op: str, latex_op: str) -> str:
-        return (latex_op if self.latex else text_op).join(parts)
+
+def _dim_precedence(value) -> int:
+    """The precedence of a constant made of dimensions: (3 + n)/2 prints as n/2 + 3/2."""
+    if value.is_Add:
+        return PREC_ADD
+    if value.is_Mul or value.is_Pow or (value.is_Rational and not value.is_Integer):
+        return PREC_PRODUCT
+    return PREC_ATOM
 
 
 def is_numeric_const(node: Expr) -> bool:

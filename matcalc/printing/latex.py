@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ..expr import Expr
+import sympy
+
+from ..expr import PRINTERS, Expr
 from .common import Printer, split_name
 
 _GREEK = {
@@ -46,12 +48,6 @@ class LatexPrinter(Printer):
     def parens(self, text: str) -> str:
         return f"\\left({text}\\right)"
 
-    def identity(self) -> str:
-        return "I"
-
-    def ones(self) -> str:
-        return "\\mathbf{1}"
-
     def minus_prefix(self) -> str:
         return "-"
 
@@ -62,8 +58,6 @@ class LatexPrinter(Printer):
         return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
     def dim_text(self, value) -> str:
-        import sympy
-
         return sympy.latex(value)
 
     def over(self, numerator: str, denominator: str) -> str:
@@ -100,3 +94,6 @@ def latex(expr) -> str:
     if not isinstance(expr, Expr) and hasattr(expr, "latex"):
         return expr.latex()
     return LatexPrinter([expr]).render(expr)
+
+
+PRINTERS["latex"] = latex

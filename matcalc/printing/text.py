@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..expr import Expr
+from ..expr import PRINTERS, Expr
 from .common import Printer, split_name
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -22,12 +22,6 @@ class TextPrinter(Printer):
 
     def parens(self, text: str) -> str:
         return f"({text})"
-
-    def identity(self) -> str:
-        return "I"
-
-    def ones(self) -> str:
-        return "𝟏"
 
     def minus_prefix(self) -> str:
         return "−"
@@ -69,3 +63,6 @@ def text(expr: Expr) -> str:
     '(A + Aᵀ)x'
     """
     return TextPrinter([expr]).render(expr)
+
+
+PRINTERS["text"] = text

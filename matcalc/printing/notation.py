@@ -1,0 +1,58 @@
+"""How each operation is written: a small record per operation, read by every printer.
+
+An operation says which *kind* of notation it uses (a function call, a postfix mark, an
+infix operator, juxtaposition, ...) and the marks of each dialect (text, LaTeX, the string
+syntax).  The printers format those kinds, each in one place, with the precedences below
+deciding parentheses: an operand is parenthesised when its precedence is below what its
+parent asks for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREC_ADD = 10
+PREC_HADAMARD = 15
+PREC_PRODUCT = 20
+PREC_NEG = 20
+PREC_POSTFIX = 40
+PREC_ATOM = 50
+
+
+@dataclass(frozen=True)
+class Notation:
+    """``kind`` names the printer method that formats the operation; the rest are its marks.
+
+    kinds: name, number, fixed, call, postfix, prefix, infix, product, scale, sum, power, norm,
+    quotient, negative.  ``text``/``latex``/``syntax`` are the marks of the three dialects (a
+    function name, a postfix mark, an infix operator); ``operand_precedence`` is what each
+    operand needs to go without parentheses, and ``chain`` lets an operand of the same
+    operation go without them (A ⊙ B ⊙ C, ABC).
+    """
+
+    kind: str
+    text: str = ""
+    latex: str = ""
+    syntax: str = ""
+    precedence: int = PREC_ATOM
+    operand_precedence: int = 0
+    chain: bool = False
+
+
+def call(text: str, latex: str, syntax: str | None = None) -> Notation:
+    """f(x): tr(X), sum(X), σ(z)."""
+    return Notation("call", text, latex, text if syntax is None else syntax)
+
+
+def postfix(text: str, latex: str, syntax: str) -> Notation:
+    """Xᵀ, X⁻¹: the mark after an atomic operand."""
+    return Notation("postfix", text, latex, syntax, PREC_POSTFIX, PREC_ATOM)
+
+
+def infix(text: str, latex: str, syntax: str, precedence: int, operand_precedence: int, chain: bool = False) -> Notation:
+    """A ⊙ B, A : B, A ⊗ B."""
+    return Notation("infix", text, latex, syntax, precedence, operand_precedence, chain)
+
+
+NAME = Notation("name")
+NUMBER = Notation("number")
