@@ -24,47 +24,24 @@ from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
 from .numeric.check import CheckResult, check, check_jacobian
 from .numeric.evaluate import evaluate
 from .numeric.lambdify import lambdify, to_numpy_source
-from .ops import (
-    abs,
-    cos,
-    det,
-    diag,
-    dot,
-    elementwise,
-    exp,
-    frob,
-    inv,
-    kron,
-    log,
-    logdet,
-    logsumexp,
-    norm,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    softplus,
-    sqrt,
-    sum,
-    tan,
-    tanh,
-    trace,
-    transpose,
-)
+from .ops import elementwise
 from .parse import parse, to_syntax
 from .printing.latex import latex
 from .printing.text import text
+from .registry import FUNCTIONS
 from .second import differential, hessian, hvp, jacobian
 from .shapes import dims
 from .simplify import simplify
 
+# mc.trace, mc.tanh, ...: every operation's public function, as its record declares it
+globals().update({name: public.function for name, public in FUNCTIONS.items()})
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",
-    "CheckResult", "Derivation", "Step", "ShapeError", "Symbol", "abs", "check", "check_jacobian", "cos", "derive", "det", "diag", "differential", "dims", "dot", "elementwise", "evaluate", "exp",
-    "eye", "frob", "grad", "hessian", "hvp", "inv", "jacobian", "kron", "lambdify", "latex", "let", "log", "logdet", "logsumexp", "matrix", "norm", "parse",
-    "ones", "relu", "scalar", "sigmoid", "sign", "simplify", "sin", "softmax", "softplus", "sqrt", "sum",
-    "tan", "tanh", "text", "to_numpy_source", "to_syntax", "trace", "transpose", "vector", "zeros",
+    "CheckResult", "Derivation", "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError",
+    "ParseError", "ShapeError", "Step", "Symbol", "check", "check_jacobian", "derive", "differential", "dims",
+    "elementwise", "evaluate", "eye", "grad", "hessian", "hvp", "jacobian", "lambdify", "latex", "let", "matrix",
+    "ones", "parse", "scalar", "simplify", "text", "to_numpy_source", "to_syntax", "vector", "zeros",
+    *sorted(FUNCTIONS),
 ]

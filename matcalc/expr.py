@@ -17,6 +17,7 @@ import sympy
 from .errors import OperandError, ShapeError
 from .graph import postorder
 from .printing.notation import NAME, NUMBER, Notation
+from .registry import register_function, register_operation
 from .shapes import Dim, Shape, as_dim, is_finite_number, is_scalar_shape, shape_str
 
 # What the operators (@, *, +, ...) build, and how an expression prints, is defined by modules
@@ -45,6 +46,21 @@ def make(cls: type, args: tuple = (), params: tuple = ()) -> Expr:
 _set_slot = object.__setattr__  # the one way to fill a node's fields; Expr.__setattr__ refuses
 
 
+def _public_builder(cls: type) -> Callable:
+    """mc.<api> for an operation: a function of ``cls.arity`` operands, documented by the class."""
+    if cls.arity == 1:
+
+        def function(x):
+            return cls.build(x)
+    else:
+
+        def function(a, b):
+            return cls.build(a, b)
+
+    function.__doc__ = cls.__doc__
+    return function
+
+
 def _unpickle(records: list) -> Expr:
     """The interned DAG from the flat list ``Expr.__reduce__`` wrote: (class, argument
     positions, params) per node, each after its arguments.  Rebuilding through ``make``
@@ -67,7 +83,10 @@ class Expr:
     __array_ufunc__ = None  # NumPy defers to our operators instead of broadcasting over us
 
     name: ClassVar[str] = "expr"
-    family: ClassVar[str] = "leaf"  # leaf | linear | bilinear | nonlinear
+    family: ClassVar[str] = "leaf"  # leaf | linear | bilinear | nonlinear | display
+    api: ClassVar[str | None] = None  # the public function mc.<api> that builds it, if it has one
+    syntax: ClassVar[tuple[str, ...] | None] = None  # its names in the string syntax; (api,) if None
+    arity: ClassVar[int] = 1
     why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
     why_latex: ClassVar[str] = ""  # the same rule's formula in LaTeX
     notation: ClassVar[Notation]  # how the printers write it
@@ -76,10 +95,24 @@ class Expr:
     params: tuple
     shape: Shape
 
+    def __init_subclass__(cls, **kwargs):
+        # Defining an operation registers it; one with an api becomes a public function.
+        super().__init_subclass__(**kwargs)
+        if "name" in vars(cls):
+            register_operation(cls)
+        if vars(cls).get("api"):
+            register_function(cls.api, _public_builder(cls), cls.syntax or (cls.api,), cls.arity)
+
     # --- the record every operation fills in -------------------------------------------
     @classmethod
     def shape_rule(cls, args: tuple, params: tuple) -> Shape:
         raise NotImplementedError
+
+    @classmethod
+    def build(cls, *operands) -> Expr:
+        """The node over these operands (numbers become constants); records override this
+        where the public function chooses between operations (diag) or adds params."""
+        return make(cls, tuple(as_expr(operand, cls.api or cls.name) for operand in operands))
 
     def pullback(self, index: int, adjoint: Expr) -> Expr:
         """The adjoint of ``args[index]`` given the adjoint of this node (G:dY = ·:dX)."""

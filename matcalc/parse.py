@@ -22,15 +22,12 @@ import sympy
 from . import ops
 from .errors import ParseError, ShapeError
 from .expr import Expr, const, eye, matrix, ones, scalar, vector
+from .registry import syntax_names
 
 MAX_LENGTH = 100_000
-FUNCTIONS = {
-    "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "exp": ops.exp, "log": ops.log, "tanh": ops.tanh,
-    "abs": ops.abs, "sign": ops.sign, "relu": ops.relu, "sigmoid": ops.sigmoid, "softplus": ops.softplus,
-    "sqrt": ops.sqrt, "sum": ops.sum, "norm1": lambda x: ops.sum(ops.abs(x)), "norm2": ops.norm, "tr": ops.trace,
-    "det": ops.det, "logdet": ops.logdet, "inv": ops.inv, "diag": ops.diag, "softmax": ops.softmax,
-    "logsumexp": ops.logsumexp,
-}
+# the functions of the string syntax: every registered operation's syntax names, and norm1
+FUNCTIONS = {spelling: public.function for spelling, public in syntax_names().items()}
+FUNCTIONS["norm1"] = lambda x: FUNCTIONS["sum"](FUNCTIONS["abs"](x))
 CONSTRUCTORS = {"vector", "matrix"}
 KEYWORDS = set(FUNCTIONS) | CONSTRUCTORS | {"eye"}
 TYPES = {"scalar", "vector", "matrix", "symmetric"}

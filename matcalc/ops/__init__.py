@@ -1,42 +1,12 @@
-"""Operations, one class each, grouped by family (linear, bilinear, nonlinear, elementwise)."""
+"""Operations, one class each (its record), grouped by family: linear, bilinear, nonlinear,
+elementwise.  Importing this package registers every operation and public function in
+:mod:`matcalc.registry`; the public functions are also attributes here (``ops.trace``)."""
 
+from ..registry import FUNCTIONS
 from .bilinear import Frob, Hadamard, Kron, KronContract, MatMul, Scale, negated
-from .build import (
-    abs,
-    add,
-    cos,
-    det,
-    diag,
-    divide,
-    dot,
-    exp,
-    frob,
-    inv,
-    kron,
-    log,
-    logdet,
-    logsumexp,
-    matmul,
-    multiply,
-    negate,
-    norm,
-    power,
-    power_of_number,
-    relu,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    softplus,
-    sqrt,
-    subtract,
-    sum,
-    tan,
-    tanh,
-    trace,
-    transpose,
-    zeros_like,
-)
-from .elementwise import Elementwise, ElementwiseFunction, elementwise
+from .build import add, divide, matmul, multiply, negate, power, power_of_number, subtract
+from .elementwise import Elementwise, ElementwiseFunction, apply, elementwise
 from .linear import Add, DiagMat, DiagVec, Sum, Trace, Transpose
 from .nonlinear import Det, Inverse, LogDet, LogSumExp, Norm, Power, Softmax
+
+globals().update({name: public.function for name, public in FUNCTIONS.items()})

@@ -176,6 +176,9 @@ class Frob(Expr):
 
     __slots__ = ()
     name = "frob"
+    api = "frob"
+    syntax = ()
+    arity = 2
     notation = infix(" : ", " : ", "", PREC_HADAMARD, PREC_PRODUCT)
     family = "bilinear"
     why = "g(A:B) = gB:A = gA:B"
@@ -207,6 +210,9 @@ class Kron(Expr):
 
     __slots__ = ()
     name = "kron"
+    api = "kron"
+    syntax = ()
+    arity = 2
     notation = infix(" ⊗ ", " \\otimes ", "", PREC_HADAMARD, PREC_POSTFIX)
     family = "bilinear"
     why = "C:(A ⊗ B) contracts each block of C with B (for A) or each block entry with A (for B)"

@@ -1,4 +1,5 @@
-"""The public constructors: operands checked, numbers made constants, NumPy meaning kept."""
+"""What the operators @, *, /, **, +, − and .T build, with NumPy's meaning: operands checked,
+numbers made constants, scaling where a side is a scalar."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from fractions import Fraction
 import sympy
 
 from ..errors import OperandError, ShapeError
-from ..expr import OPERATORS, Const, Expr, Ones, Zero, as_expr, const, make, number_value
+from ..expr import OPERATORS, Const, Expr, Ones, as_expr, const, make, number_value
+from ..registry import public
 from ..shapes import same_dim, same_shape, shape_str
-from . import elementwise as ew
-from .bilinear import Frob, Hadamard, Kron, MatMul, Scale
-from .linear import Add, DiagMat, DiagVec, Sum, Trace, Transpose
-from .nonlinear import Det, Inverse, LogDet, LogSumExp, Norm, Power, Softmax
+from .bilinear import Hadamard, MatMul, Scale
+from .elementwise import apply, exp_f
+from .linear import Add, Transpose
+from .nonlinear import Power
 
 
 def _operand(value, where: str) -> Expr:
@@ -67,7 +69,7 @@ def power_of_number(base, x) -> Expr:
     value = number_value(base, "**")
     if isinstance(value, sympy.Expr) or value <= 0:
         raise OperandError(f"**: a number raised to an expression needs a positive base, got {base!r}")
-    return exp(multiply(float(sympy.log(sympy.nsimplify(value)).evalf()), x))
+    return apply(exp_f, multiply(float(sympy.log(sympy.nsimplify(value)).evalf()), x))
 
 
 def _combine(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:
@@ -96,49 +98,7 @@ def negate(x) -> Expr:
     return make(Scale, (const(-1), _operand(x, "-")))
 
 
-def transpose(x) -> Expr:
-    """xᵀ."""
-    return make(Transpose, (_operand(x, "transpose"),))
-
-
-def trace(x) -> Expr:
-    """tr(X) of a square matrix."""
-    return make(Trace, (_operand(x, "trace"),))
-
-
-def sum(x) -> Expr:  # noqa: A001 - the public name users expect: mc.sum
-    """The sum of all entries."""
-    return make(Sum, (_operand(x, "sum"),))
-
-
-def det(x) -> Expr:
-    """det(X) of a square matrix."""
-    return make(Det, (_operand(x, "det"),))
-
-
-def logdet(x) -> Expr:
-    """log det X of a square matrix with det X > 0 (a covariance, say); nan where det X < 0."""
-    return make(LogDet, (_operand(x, "logdet"),))
-
-
-def inv(x) -> Expr:
-    """X⁻¹ of a square matrix."""
-    return make(Inverse, (_operand(x, "inv"),))
-
-
-def norm(x) -> Expr:
-    """‖x‖: the 2-norm of a vector, the Frobenius norm of a matrix."""
-    return make(Norm, (_operand(x, "norm"),))
-
-
-def diag(x) -> Expr:
-    """diag(v) → the diagonal matrix of a vector; diag(X) → the diagonal of a square matrix."""
-    x = _operand(x, "diag")
-    if x.is_vector or x.is_scalar:
-        return make(DiagMat, (x,))
-    return make(DiagVec, (x,))
-
-
+@public()
 def dot(a, b) -> Expr:
     """aᵀb for two vectors of one length."""
     a, b = _operand(a, "dot"), _operand(b, "dot")
@@ -149,55 +109,7 @@ def dot(a, b) -> Expr:
     return make(MatMul, (make(Transpose, (a,)), b))
 
 
-def frob(a, b) -> Expr:
-    """A:B = tr(AᵀB), the Frobenius inner product."""
-    return make(Frob, (_operand(a, "frob"), _operand(b, "frob")))
-
-
-def kron(a, b) -> Expr:
-    """A ⊗ B, the Kronecker product."""
-    return make(Kron, (_operand(a, "kron"), _operand(b, "kron")))
-
-
-def softmax(x) -> Expr:
-    """softmax of a column vector."""
-    return make(Softmax, (_operand(x, "softmax"),))
-
-
-def logsumexp(x) -> Expr:
-    """log Σ exp(xᵢ) of a column vector."""
-    return make(LogSumExp, (_operand(x, "logsumexp"),))
-
-
-def zeros_like(x: Expr) -> Expr:
-    return make(Zero, (), x.shape)
-
-
-def _elementwise(function: ew.ElementwiseFunction):
-    def builder(x) -> Expr:
-        return ew.apply(function, x)
-
-    builder.__name__ = function.name
-    builder.__qualname__ = function.name
-    builder.__doc__ = f"{function.name}(X), entry by entry."
-    return builder
-
-
-exp = _elementwise(ew.exp_f)
-log = _elementwise(ew.log_f)
-sin = _elementwise(ew.sin_f)
-cos = _elementwise(ew.cos_f)
-tan = _elementwise(ew.tan_f)
-tanh = _elementwise(ew.tanh_f)
-sigmoid = _elementwise(ew.sigmoid_f)
-relu = _elementwise(ew.relu_f)
-sqrt = _elementwise(ew.sqrt_f)
-abs = _elementwise(ew.abs_f)  # noqa: A001 - mc.abs, as in NumPy
-sign = _elementwise(ew.sign_f)
-softplus = _elementwise(ew.softplus_f)
-
-
 OPERATORS.update(
-    transpose=transpose, matmul=matmul, multiply=multiply, divide=divide, power=power,
+    transpose=Transpose.build, matmul=matmul, multiply=multiply, divide=divide, power=power,
     power_of_number=power_of_number, add=add, subtract=subtract, negate=negate,
 )

@@ -14,8 +14,9 @@ from collections.abc import Callable
 import sympy
 
 from ..errors import DifferentiationError, OperandError
-from ..expr import Expr, make
+from ..expr import Expr, Zero, as_expr, make
 from ..printing.notation import call
+from ..registry import register_function
 
 _u = sympy.Symbol("u", real=True)
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
@@ -70,11 +71,9 @@ class ElementwiseFunction:
         """f'(x) as an expression, for the node fx = f(x)."""
         if self._derivative is not None:
             return self._derivative(x, fx)
-        from .build import zeros_like
-
         derived = self.derived_function()
         if derived.formula == 0:
-            return zeros_like(x)
+            return make(Zero, (), x.shape)
         return make(Elementwise, (x,), (derived,))
 
     def derived_function(self) -> ElementwiseFunction:
@@ -217,14 +216,10 @@ class Elementwise(Expr):
         return self.function.derivative_of(self.args[0], self)
 
     def pullback(self, index, adjoint):
-        from .build import multiply
-
-        return multiply(adjoint, self.local_derivative())
+        return adjoint * self.local_derivative()
 
     def differential(self, dargs):
-        from .build import multiply
-
-        return multiply(self.local_derivative(), dargs[0])
+        return self.local_derivative() * dargs[0]
 
     def numpy_code(self, args, dim_code):
         return self.function.code(args[0])
@@ -246,7 +241,14 @@ _BUILT_IN: dict[str, ElementwiseFunction] = {}  # those and the derivatives writ
 
 
 def _register(function: ElementwiseFunction) -> ElementwiseFunction:
+    """A built-in function users call: mc.<name>, and <name>(...) in the string syntax."""
     FUNCTIONS[function.name] = _built_in_function(function)
+
+    def builder(x) -> Expr:
+        return apply(function, x)
+
+    builder.__doc__ = f"{function.name}(X), entry by entry."
+    register_function(function.name, builder, (function.name,))
     return function
 
 
@@ -260,20 +262,7 @@ def _built_in(name: str) -> ElementwiseFunction:
 
 
 def apply(function: ElementwiseFunction, x) -> Expr:
-    from ..expr import as_expr
-
     return make(Elementwise, (as_expr(x, function.name),), (function,))
-
-
-def _closed(builder):
-    """A derivative rule written with the public constructors, imported when first used."""
-
-    def derivative(x, fx):
-        from . import build
-
-        return builder(build, x, fx)
-
-    return derivative
 
 
 def _sigmoid_prime() -> ElementwiseFunction:
@@ -291,26 +280,26 @@ sigmoid_prime_f = _built_in_function(_sigmoid_prime())
 _RELU_PRIME = _built_in_function(ElementwiseFunction(
     "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})"
 ))
-_RELU_PRIME._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
+_RELU_PRIME._derivative = lambda x, fx: make(Zero, (), x.shape)
 _SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})")
-_SIGN._derivative = _closed(lambda b, x, fx: b.zeros_like(x))
+_SIGN._derivative = lambda x, fx: make(Zero, (), x.shape)
 
 exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx))
 log_f = _register(
-    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", _closed(lambda b, x, fx: b.power(x, -1)))
+    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1)
 )
-sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", _closed(lambda b, x, fx: b.cos(x))))
+sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x)))
 cos_f = _register(
-    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", _closed(lambda b, x, fx: b.negate(b.sin(x))))
+    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", lambda x, fx: -apply(sin_f, x))
 )
 tan_f = _register(
     ElementwiseFunction(
-        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", _closed(lambda b, x, fx: b.add(1, b.power(fx, 2)))
+        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", lambda x, fx: 1 + fx**2
     )
 )
 tanh_f = _register(
     ElementwiseFunction(
-        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", _closed(lambda b, x, fx: b.subtract(1, b.power(fx, 2)))
+        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", lambda x, fx: 1 - fx**2
     )
 )
 sigmoid_f = _register(
@@ -335,7 +324,7 @@ relu_f = _register(
 )
 sqrt_f = _register(
     ElementwiseFunction(
-        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", _closed(lambda b, x, fx: b.multiply(0.5, b.power(fx, -1)))
+        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1
     )
 )
 abs_f = _register(

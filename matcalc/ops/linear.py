@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy
 
 from ..errors import ShapeError
-from ..expr import Expr, Identity, Ones, make
+from ..expr import Expr, Identity, Ones, as_expr, make
 from ..printing.notation import PREC_ADD, Notation, call, postfix
 from ..shapes import same_dim, shape_str
 
@@ -53,8 +53,12 @@ class Add(Expr):
 
 
 class Transpose(Expr):
+    """Xᵀ."""
+
     __slots__ = ()
     name = "transpose"
+    api = "transpose"
+    syntax = ()  # written X' in the string syntax
     notation = postfix("ᵀ", "^\\top", "'")
     family = "linear"
     why = "C:Aᵀ = Cᵀ:A — the adjoint of a transpose is the transposed adjoint"
@@ -86,8 +90,12 @@ class Transpose(Expr):
 
 
 class Trace(Expr):
+    """tr(X) of a square matrix."""
+
     __slots__ = ()
     name = "trace"
+    api = "trace"
+    syntax = ("tr",)
     notation = call("tr", "\\operatorname{tr}")
     family = "linear"
     why = "tr(A) = I:A"
@@ -121,6 +129,7 @@ class Sum(Expr):
 
     __slots__ = ()
     name = "sum"
+    api = "sum"
     notation = call("sum", "\\operatorname{sum}")
     family = "linear"
     why = "sum(A) = 𝟏:A"
@@ -148,10 +157,16 @@ class Sum(Expr):
 
 
 class DiagMat(Expr):
-    """diag(v): the square matrix with the vector v on its diagonal."""
+    """diag(v) → the diagonal matrix of a vector; diag(X) → the diagonal of a square matrix."""
 
     __slots__ = ()
     name = "diag"
+    api = "diag"
+
+    @classmethod
+    def build(cls, x) -> Expr:
+        x = as_expr(x, "diag")
+        return make(DiagMat if x.shape[1] == 1 else DiagVec, (x,))
     notation = call("diag", "\\operatorname{diag}")
     family = "linear"
     why = "C:diag(v) = diag(C):v"

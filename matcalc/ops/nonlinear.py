@@ -51,19 +51,13 @@ class Power(Expr):
         return self.args[0].is_symmetric
 
     def local_derivative(self) -> Expr:
-        from .build import multiply, power
-
-        return multiply(self.exponent, power(self.args[0], self.exponent - 1))
+        return self.exponent * self.args[0] ** (self.exponent - 1)
 
     def pullback(self, index, adjoint):
-        from .build import multiply
-
-        return multiply(adjoint, self.local_derivative())
+        return adjoint * self.local_derivative()
 
     def differential(self, dargs):
-        from .build import multiply
-
-        return multiply(self.local_derivative(), dargs[0])
+        return self.local_derivative() * dargs[0]
 
     def numpy_code(self, args, dim_code):
         ufunc, operands = self.numpy_ufunc(args, dim_code)
@@ -84,8 +78,11 @@ class Power(Expr):
 
 
 class Inverse(Expr):
+    """X⁻¹ of a square matrix."""
+
     __slots__ = ()
     name = "inv"
+    api = "inv"
     notation = postfix("⁻¹", "^{-1}", "inv")
     family = "nonlinear"
     why = "dX⁻¹ = −X⁻¹ dX X⁻¹, so C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX"
@@ -117,8 +114,11 @@ class Inverse(Expr):
 
 
 class Det(Expr):
+    """det(X) of a square matrix."""
+
     __slots__ = ()
     name = "det"
+    api = "det"
     notation = call("det", "\\det")
     family = "nonlinear"
     why = "d det X = det(X) X⁻ᵀ:dX"
@@ -146,10 +146,12 @@ class Det(Expr):
 
 
 class LogDet(Expr):
-    """log det X, for det X > 0 (nan for det X < 0 and −inf for det X = 0, as log is)."""
+    """log det X of a square matrix with det X > 0 (a covariance, say); nan where det X < 0 and
+    −inf where det X = 0, as log is."""
 
     __slots__ = ()
     name = "logdet"
+    api = "logdet"
     notation = call("log det", "\\log\\det", "logdet")
     family = "nonlinear"
     why = "d log det X = X⁻ᵀ:dX"
@@ -180,6 +182,8 @@ class Norm(Expr):
 
     __slots__ = ()
     name = "norm"
+    api = "norm"
+    syntax = ("norm2",)
     notation = Notation("norm", "‖", "\\lVert", "norm2")
     family = "nonlinear"
     why = "d‖X‖ = (X/‖X‖):dX"
@@ -190,14 +194,10 @@ class Norm(Expr):
         return (1, 1)
 
     def pullback(self, index, adjoint):
-        from .build import power
-
-        return make(Scale, (make(Scale, (adjoint, power(self, -1))), self.args[0]))
+        return make(Scale, (make(Scale, (adjoint, self**-1)), self.args[0]))
 
     def differential(self, dargs):
-        from .build import power
-
-        return make(Scale, (power(self, -1), make(Frob, (self.args[0], dargs[0]))))
+        return make(Scale, (self**-1, make(Frob, (self.args[0], dargs[0]))))
 
     def numpy_code(self, args, dim_code):
         return f"np.sqrt(np.sum({args[0]} * {args[0]})).reshape(1, 1)"
@@ -208,10 +208,11 @@ class Norm(Expr):
 
 
 class Softmax(Expr):
-    """softmax(x) = exp(x) / 𝟏ᵀexp(x) of a column vector."""
+    """softmax(x) = exp(x)/𝟏ᵀexp(x) of a column vector."""
 
     __slots__ = ()
     name = "softmax"
+    api = "softmax"
     notation = call("softmax", "\\operatorname{softmax}")
     family = "nonlinear"
     why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
@@ -246,6 +247,7 @@ class LogSumExp(Expr):
 
     __slots__ = ()
     name = "logsumexp"
+    api = "logsumexp"
     notation = call("logsumexp", "\\operatorname{logsumexp}")
     family = "nonlinear"
     why = "d logsumexp(x) = softmax(x):dx"
