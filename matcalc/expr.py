@@ -87,6 +87,7 @@ class Expr:
     api: ClassVar[str | None] = None  # the public function mc.<api> that builds it, if it has one
     syntax: ClassVar[tuple[str, ...] | None] = None  # its names in the string syntax; (api,) if None
     arity: ClassVar[int] = 1
+    signatures: ClassVar[tuple[str, ...]] = ()  # its public function's shapes, "(n,n)->(1,1)" (see registry)
     why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
     why_latex: ClassVar[str] = ""  # the same rule's formula in LaTeX
     notation: ClassVar[Notation]  # how the printers write it
@@ -101,7 +102,8 @@ class Expr:
         if "name" in vars(cls):
             register_operation(cls)
         if vars(cls).get("api"):
-            register_function(cls.api, _public_builder(cls), cls.syntax or (cls.api,), cls.arity)
+            spellings = (cls.api,) if cls.syntax is None else cls.syntax
+            register_function(cls.api, _public_builder(cls), spellings, cls.arity, cls.signatures)
 
     # --- the record every operation fills in -------------------------------------------
     @classmethod

@@ -23,6 +23,9 @@ class PublicFunction:
     function: Callable
     syntax: tuple[str, ...]  # names in the string syntax ("tr" for trace); () when it has none
     arity: int = 1
+    # Shape signatures, tried in order, as "(n,n)->(1,1)": a letter is a dimension, 1 is one,
+    # and a letter used twice must be the same dimension.  The parser infers shapes from them.
+    signatures: tuple[str, ...] = ()
 
 
 FUNCTIONS: dict[str, PublicFunction] = {}
@@ -32,19 +35,24 @@ def register_operation(cls: type) -> None:
     OPERATIONS.append(cls)
 
 
-def register_function(name: str, function: Callable, syntax: tuple[str, ...] = (), arity: int = 1) -> Callable:
+def register_function(
+    name: str, function: Callable, syntax: tuple[str, ...] = (), arity: int = 1, signatures: tuple[str, ...] = ()
+) -> Callable:
     """Make ``function`` public as ``mc.<name>``, written ``syntax`` in the string syntax."""
     function.__name__ = function.__qualname__ = name
-    FUNCTIONS[name] = PublicFunction(name, function, tuple(syntax), arity)
+    FUNCTIONS[name] = PublicFunction(name, function, tuple(syntax), arity, tuple(signatures))
     return function
 
 
-def public(name: str | None = None, syntax: tuple[str, ...] | None = None, arity: int = 1) -> Callable:
+def public(
+    name: str | None = None, syntax: tuple[str, ...] | None = None, arity: int = 1, signatures: tuple[str, ...] = ()
+) -> Callable:
     """Decorator: a function built from operations (dot, say) made public under its own name."""
 
     def register(function: Callable) -> Callable:
         public_name = name or function.__name__
-        return register_function(public_name, function, (public_name,) if syntax is None else syntax, arity)
+        spellings = (public_name,) if syntax is None else syntax
+        return register_function(public_name, function, spellings, arity, signatures)
 
     return register
 

@@ -177,6 +177,7 @@ class Frob(Expr):
     __slots__ = ()
     name = "frob"
     api = "frob"
+    signatures = ("(a,b),(a,b)->(1,1)",)
     syntax = ()
     arity = 2
     notation = infix(" : ", " : ", "", PREC_HADAMARD, PREC_PRODUCT)

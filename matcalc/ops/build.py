@@ -98,7 +98,7 @@ def negate(x) -> Expr:
     return make(Scale, (const(-1), _operand(x, "-")))
 
 
-@public()
+@public(syntax=(), arity=2, signatures=("(n,1),(n,1)->(1,1)",))
 def dot(a, b) -> Expr:
     """aᵀb for two vectors of one length."""
     a, b = _operand(a, "dot"), _operand(b, "dot")

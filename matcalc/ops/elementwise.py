@@ -248,7 +248,7 @@ def _register(function: ElementwiseFunction) -> ElementwiseFunction:
         return apply(function, x)
 
     builder.__doc__ = f"{function.name}(X), entry by entry."
-    register_function(function.name, builder, (function.name,))
+    register_function(function.name, builder, (function.name,), signatures=("(a,b)->(a,b)",))
     return function
 
 

@@ -58,6 +58,7 @@ class Transpose(Expr):
     __slots__ = ()
     name = "transpose"
     api = "transpose"
+    signatures = ("(a,b)->(b,a)",)
     syntax = ()  # written X' in the string syntax
     notation = postfix("ᵀ", "^\\top", "'")
     family = "linear"
@@ -95,6 +96,7 @@ class Trace(Expr):
     __slots__ = ()
     name = "trace"
     api = "trace"
+    signatures = ("(n,n)->(1,1)",)
     syntax = ("tr",)
     notation = call("tr", "\\operatorname{tr}")
     family = "linear"
@@ -130,6 +132,7 @@ class Sum(Expr):
     __slots__ = ()
     name = "sum"
     api = "sum"
+    signatures = ("(a,b)->(1,1)",)
     notation = call("sum", "\\operatorname{sum}")
     family = "linear"
     why = "sum(A) = 𝟏:A"
@@ -162,6 +165,7 @@ class DiagMat(Expr):
     __slots__ = ()
     name = "diag"
     api = "diag"
+    signatures = ("(n,1)->(n,n)", "(n,n)->(n,1)")
 
     @classmethod
     def build(cls, x) -> Expr:

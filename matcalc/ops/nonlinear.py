@@ -83,6 +83,7 @@ class Inverse(Expr):
     __slots__ = ()
     name = "inv"
     api = "inv"
+    signatures = ("(n,n)->(n,n)",)
     notation = postfix("⁻¹", "^{-1}", "inv")
     family = "nonlinear"
     why = "dX⁻¹ = −X⁻¹ dX X⁻¹, so C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX"
@@ -119,6 +120,7 @@ class Det(Expr):
     __slots__ = ()
     name = "det"
     api = "det"
+    signatures = ("(n,n)->(1,1)",)
     notation = call("det", "\\det")
     family = "nonlinear"
     why = "d det X = det(X) X⁻ᵀ:dX"
@@ -152,6 +154,7 @@ class LogDet(Expr):
     __slots__ = ()
     name = "logdet"
     api = "logdet"
+    signatures = ("(n,n)->(1,1)",)
     notation = call("log det", "\\log\\det", "logdet")
     family = "nonlinear"
     why = "d log det X = X⁻ᵀ:dX"
@@ -183,6 +186,7 @@ class Norm(Expr):
     __slots__ = ()
     name = "norm"
     api = "norm"
+    signatures = ("(a,b)->(1,1)",)
     syntax = ("norm2",)
     notation = Notation("norm", "‖", "\\lVert", "norm2")
     family = "nonlinear"
@@ -213,6 +217,7 @@ class Softmax(Expr):
     __slots__ = ()
     name = "softmax"
     api = "softmax"
+    signatures = ("(n,1)->(n,1)",)
     notation = call("softmax", "\\operatorname{softmax}")
     family = "nonlinear"
     why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
@@ -248,6 +253,7 @@ class LogSumExp(Expr):
     __slots__ = ()
     name = "logsumexp"
     api = "logsumexp"
+    signatures = ("(n,1)->(1,1)",)
     notation = call("logsumexp", "\\operatorname{logsumexp}")
     family = "nonlinear"
     why = "d logsumexp(x) = softmax(x):dx"
