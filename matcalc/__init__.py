@@ -25,8 +25,9 @@ from .numeric.check import CheckResult, check, check_jacobian
 from .numeric.evaluate import evaluate
 from .numeric.lambdify import lambdify, to_numpy_source
 from .ops import elementwise
-from .parse import parse, to_syntax
+from .parse import parse
 from .printing.latex import latex
+from .printing.syntax import to_syntax
 from .printing.text import text
 from .registry import FUNCTIONS
 from .second import differential, hessian, hvp, jacobian

@@ -153,7 +153,6 @@ def quotient(e):
 _SHAPES = typed({Ones: ones_with_shape, Transpose: inverse_transpose, Add: untransposed_sum})
 _SIGNS = typed({Const: negative_number, Scale: do_one(sign_in_front, quotient)})
 
-RULES = (ones_with_shape, inverse_transpose, untransposed_sum, negative_number, sign_in_front, quotient)
 
 
 def _not_a_let(node: Expr) -> bool:
@@ -167,3 +166,20 @@ _sign_pass = bottom_up(_SIGNS, _not_a_let)
 def display(roots: list) -> list:
     """The roots as they are printed: shapes made visible first, then signs and quotients."""
     return _sign_pass(_shape_pass(roots))
+
+
+def definition(e):
+    """A named intermediate written as its definition (the string syntax has no names)."""
+    return e.args[0]
+
+
+_definitions_pass = bottom_up(typed({Let: definition}))
+
+
+def display_unnamed(roots: list) -> list:
+    """The roots with named intermediates written as their definitions: the display form of
+    the string syntax, which writes every other node as it is, so parsing rebuilds it."""
+    return _definitions_pass(roots)
+
+
+RULES = (ones_with_shape, inverse_transpose, untransposed_sum, negative_number, sign_in_front, quotient, definition)

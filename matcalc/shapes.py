@@ -33,12 +33,12 @@ def as_dim(value, where: str) -> Dim:
     """A dimension from an int or a sympy expression, checked to be a positive size."""
     if isinstance(value, bool):
         raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")
+    if isinstance(value, sympy.Integer):
+        value = int(value)
     if isinstance(value, int):
         if value < 1:
             raise ShapeError(f"{where}: dimension {value} is not a positive integer")
         return value
-    if isinstance(value, sympy.Integer):
-        return as_dim(int(value), where)
     if isinstance(value, sympy.Expr) and value.free_symbols and value.is_positive is not False:
         return value
     raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")

@@ -64,11 +64,13 @@ class Printer:
         )
 
     def render(self, root: Expr) -> str:
-        (shown,) = display([root])
+        (shown,) = self.display([root])
         for node in postorder([shown], into_lets=False):
             if node not in self.results:
                 self.results[node] = getattr(self, "format_" + node.notation.kind)(node, node.notation)
         return self.results[shown][0]
+
+    display = staticmethod(display)  # the display form a dialect prints
 
     def operand(self, node: Expr, min_prec: int, chain: type | None = None) -> str:
         """A child's text, parenthesised when its precedence is below ``min_prec`` (unless it

@@ -1,0 +1,137 @@
+"""The string syntax as a printer dialect: ``parse(to_syntax(e))`` rebuilds e.
+
+Every operation is written fully parenthesised with the names the parser knows it by (the
+registry's syntax names), so precedence never has to be read back.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from fractions import Fraction
+
+from ..display import display_unnamed
+from ..errors import ParseError
+from ..expr import Const, Expr, Ones
+from ..ops import Scale, negated
+from ..registry import syntax_names
+from .common import Printer
+from .notation import PREC_ATOM
+
+CONSTRUCTORS = ("vector", "matrix", "eye")  # the syntax's words that are not functions
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def reserved_words() -> set[str]:
+    """Names no variable may take in the string syntax: its functions and constructors."""
+    return set(syntax_names()) | set(CONSTRUCTORS) | {"norm1"}
+
+
+def _cannot_write(what: str) -> ParseError:
+    return ParseError(f"to_syntax: {what} cannot be written in the string syntax")
+
+
+class SyntaxPrinter(Printer):
+    """Writes each operation as the parser reads it; raises ParseError for what it cannot read."""
+
+    display = staticmethod(display_unnamed)
+
+    def __init__(self, roots):
+        super().__init__(roots)
+        self.reserved = reserved_words()
+
+    def parens(self, text: str) -> str:
+        return f"({text})"
+
+    def format_name(self, node, notation):
+        if not _NAME.fullmatch(node.label) or node.label in self.reserved or keyword.iskeyword(node.label):
+            raise _cannot_write(f"the name {node.label!r}")
+        return node.label, PREC_ATOM
+
+    def format_number(self, node, notation):
+        value = node.value
+        if not isinstance(value, (int, float, Fraction)):
+            raise _cannot_write("a constant that is a dimension")
+        written = str(abs(value)) if isinstance(value, int) else repr(abs(float(value)))
+        return (f"(-{written})" if value < 0 else written), PREC_ATOM
+
+    def format_fixed(self, node, notation):
+        if isinstance(node, Ones):
+            return ("vector(1)" if node.shape[1] == 1 else "matrix(1)"), PREC_ATOM
+        if not notation.syntax:
+            raise _cannot_write(node.name)
+        return notation.syntax, PREC_ATOM
+
+    def format_call(self, node, notation):
+        if notation.syntax not in syntax_names():
+            raise _cannot_write(f"{node.name} ({notation.text})")
+        inner = ", ".join(self.results[arg][0] for arg in node.args)
+        return f"{notation.syntax}({inner})", PREC_ATOM
+
+    def format_postfix(self, node, notation):
+        inner = self.results[node.args[0]][0]
+        if notation.syntax == "'":
+            return f"({inner})'", PREC_ATOM
+        if notation.syntax in syntax_names():
+            return f"{notation.syntax}({inner})", PREC_ATOM
+        raise _cannot_write(node.name)
+
+    def format_prefix(self, node, notation):
+        raise _cannot_write(node.name)
+
+    def format_infix(self, node, notation):
+        if not notation.syntax:
+            raise _cannot_write(node.name)
+        return "(" + f" {notation.syntax} ".join(self.results[arg][0] for arg in node.args) + ")", PREC_ATOM
+
+    def format_product(self, node, notation):
+        return "(" + "*".join(self.results[arg][0] for arg in node.args) + ")", PREC_ATOM
+
+    def format_scale(self, node, notation):
+        coefficient, body = node.args
+        if isinstance(body, Ones) and isinstance(coefficient, Const):  # c𝟏 is vector(c) or matrix(c)
+            return f"{'vector' if node.shape[1] == 1 else 'matrix'}({self.results[coefficient][0]})", PREC_ATOM
+        if negated(node) is not None:  # −X is how the syntax writes (−1)X, and what it reads it as
+            return f"(-{self.results[body][0]})", PREC_ATOM
+        return f"({self.results[coefficient][0]}*{self.results[body][0]})", PREC_ATOM
+
+    def format_sum(self, node, notation):
+        if len(node.args) == 2 and negated(node.args[1]) is not None:
+            return f"({self._summand(node.args[0])} - {self._summand(negated(node.args[1]))})", PREC_ATOM
+        return "(" + " + ".join(self._summand(term) for term in node.args) + ")", PREC_ATOM
+
+    def _summand(self, term: Expr) -> str:
+        """A scalar broadcast over the sum's shape is written as the scalar: parse broadcasts it back."""
+        if isinstance(term, Scale) and isinstance(term.args[1], Ones) and not isinstance(term.args[0], Const):
+            return self.results[term.args[0]][0]
+        return self.results[term][0]
+
+    def format_power(self, node, notation):
+        base, exponent = node.args[0], node.exponent
+        written = str(exponent) if isinstance(exponent, int) else repr(float(exponent))
+        written = f"({written})" if exponent < 0 else written
+        return f"({self.results[base][0]}{'^' if base.is_scalar else '.^'}{written})", PREC_ATOM
+
+    def format_norm(self, node, notation):
+        return f"{notation.syntax}({self.results[node.args[0]][0]})", PREC_ATOM
+
+
+
+def to_syntax(expr: Expr) -> str:
+    """The expression in the string syntax, fully parenthesised, so parse(to_syntax(e)) rebuilds e.
+
+    >>> mc.to_syntax(mc.parse("x'*A*x + 2*sum(exp(x))"))
+    "(((x)'*A)*x) + (2*sum(exp(x)))"
+    """
+    text = SyntaxPrinter([expr]).render(expr)
+    return text[1:-1] if text.startswith("(") and _balanced_outer(text) else text
+
+
+def _balanced_outer(text: str) -> bool:
+    depth = 0
+    for index, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return True
