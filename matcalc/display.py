@@ -35,6 +35,7 @@ class Negative(DisplayOp):
 
     __slots__ = ()
     name = "negative"
+    index_rule = "negative"
     notation = Notation("negative", "−", "-", "-", PREC_NEG, PREC_PRODUCT)
 
     def numpy_code(self, args, dim_code):
@@ -49,6 +50,7 @@ class Quotient(DisplayOp):
 
     __slots__ = ()
     name = "quotient"
+    index_rule = "quotient"
     notation = Notation("quotient", "/", "\\frac", "/", PREC_PRODUCT, PREC_PRODUCT)
 
     def numpy_code(self, args, dim_code):

@@ -91,6 +91,10 @@ class Expr:
     why: ClassVar[str] = ""  # the rule behind the pullback, as a derivation shows it
     why_latex: ClassVar[str] = ""  # the same rule's formula in LaTeX
     notation: ClassVar[Notation]  # how the printers write it
+    index_rule: ClassVar[str] = "whole"  # how its entries are written in index notation (printing/index.py)
+    # where its argument must lie for a finite value: "invertible" (inverses, determinants),
+    # "positive" (log, square root, negative powers) or None; check picks random points by it
+    argument_domain: ClassVar[str | None] = None
 
     args: tuple
     params: tuple
@@ -309,6 +313,7 @@ class Const(Expr):
     __slots__ = ()
     name = "constant"
     notation = NUMBER
+    index_rule = "scalar"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -338,6 +343,7 @@ class Identity(Expr):
     __slots__ = ()
     name = "eye"
     notation = Notation("fixed", "I", "I", "eye")
+    index_rule = "kronecker"
 
     @classmethod
     def shape_rule(cls, args, params):
@@ -358,6 +364,7 @@ class Identity(Expr):
 class Ones(Expr):
     __slots__ = ()
     name = "ones"
+    index_rule = "one"
     notation = Notation("fixed", "𝟏", "\\mathbf{1}")  # a column; matcalc.display makes rows 𝟏ᵀ and matrices 𝟏𝟏ᵀ
 
     @classmethod
@@ -379,6 +386,7 @@ class Zero(Expr):
     __slots__ = ()
     name = "zero"
     notation = Notation("fixed", "0", "0")
+    index_rule = "scalar"
 
     @classmethod
     def shape_rule(cls, args, params):

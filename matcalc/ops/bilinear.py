@@ -29,6 +29,7 @@ class MatMul(Expr):
 
     __slots__ = ()
     name = "matmul"
+    index_rule = "contraction"
     notation = Notation("product", "", "", "*", PREC_PRODUCT)
     family = "bilinear"
     why = "C:AB = CBᵀ:A = AᵀC:B — the adjoint of a factor is what stands left of it, transposed, times C, times what stands right of it, transposed"
@@ -95,6 +96,7 @@ class Scale(Expr):
 
     __slots__ = ()
     name = "scale"
+    index_rule = "scale"
     notation = Notation("scale", "", "", "*", PREC_PRODUCT)
     family = "bilinear"
     why = "C:(sX) = s(C:X) — a scalar factor passes through; the scalar itself receives C:X"
@@ -136,6 +138,7 @@ class Hadamard(Expr):
 
     __slots__ = ()
     name = "hadamard"
+    index_rule = "entrywise_product"
     notation = infix(" ⊙ ", " \\odot ", ".*", PREC_HADAMARD, PREC_POSTFIX, chain=True)
     family = "bilinear"
     why = "C:(A ⊙ B) = (C ⊙ B):A — an elementwise factor multiplies the adjoint elementwise"
@@ -176,6 +179,7 @@ class Frob(Expr):
 
     __slots__ = ()
     name = "frob"
+    index_rule = "frobenius"
     api = "frob"
     signatures = ("(a,b),(a,b)->(1,1)",)
     syntax = ()

@@ -32,7 +32,10 @@ class ElementwiseFunction:
     ``, out=<array>`` goes when generated code writes into an existing array.
     """
 
-    __slots__ = ("name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier", "notation")
+    __slots__ = (
+        "name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier",
+        "notation", "domain",
+    )
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class ElementwiseFunction:
         latex: str,
         numpy_template: str | None = None,
         derivative: Callable[[Expr, Expr], Expr] | None = None,
+        domain: str | None = None,
     ):
         self.name = name
         self.formula = formula  # in the variable _u
@@ -53,6 +57,7 @@ class ElementwiseFunction:
         self.parent: ElementwiseFunction | None = None  # f for f', whose formula sympy derived
         self._identifier: str | None = None
         self.notation = call(text, latex, name)
+        self.domain = domain  # "positive" where the argument must be positive (log, sqrt)
 
     def __repr__(self):
         return f"<elementwise {self.name}>"
@@ -196,6 +201,7 @@ class Elementwise(Expr):
 
     __slots__ = ()
     name = "elementwise"
+    index_rule = "apply"
     family = "nonlinear"
     why = "d f(X) = f'(X) ⊙ dX, so C:f'(X) ⊙ dX = (C ⊙ f'(X)):dX"
     why_latex = r"C:(f'(X) \odot \mathrm{d}X) = (C \odot f'(X)):\mathrm{d}X"
@@ -234,6 +240,10 @@ class Elementwise(Expr):
     @property
     def notation(self):
         return self.function.notation
+
+    @property
+    def argument_domain(self):
+        return self.function.domain
 
 
 FUNCTIONS: dict[str, ElementwiseFunction] = {}  # the functions users call, by name
@@ -286,7 +296,7 @@ _SIGN._derivative = lambda x, fx: make(Zero, (), x.shape)
 
 exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx))
 log_f = _register(
-    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1)
+    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1, "positive")
 )
 sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x)))
 cos_f = _register(
@@ -324,7 +334,7 @@ relu_f = _register(
 )
 sqrt_f = _register(
     ElementwiseFunction(
-        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1
+        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1, "positive"
     )
 )
 abs_f = _register(

@@ -15,6 +15,7 @@ class Add(Expr):
 
     __slots__ = ()
     name = "add"
+    index_rule = "sum"
     notation = Notation("sum", "+", "+", "+", PREC_ADD)
     family = "linear"
     why = "C:(A + B) = C:A + C:B — each term receives the whole adjoint"
@@ -57,6 +58,7 @@ class Transpose(Expr):
 
     __slots__ = ()
     name = "transpose"
+    index_rule = "transpose"
     api = "transpose"
     signatures = ("(a,b)->(b,a)",)
     syntax = ()  # written X' in the string syntax
@@ -95,6 +97,7 @@ class Trace(Expr):
 
     __slots__ = ()
     name = "trace"
+    index_rule = "trace"
     api = "trace"
     signatures = ("(n,n)->(1,1)",)
     syntax = ("tr",)
@@ -129,6 +132,7 @@ class Sum(Expr):
 
     __slots__ = ()
     name = "sum"
+    index_rule = "sum_entries"
     api = "sum"
     signatures = ("(a,b)->(1,1)",)
     notation = call("sum", "\\operatorname{sum}")
@@ -160,6 +164,7 @@ class DiagMat(Expr):
     __slots__ = ()
     name = "diag"
     api = "diag"
+    index_rule = "diagonal_matrix"
     signatures = ("(n,1)->(n,n)", "(n,n)->(n,1)")
 
     @classmethod
@@ -201,6 +206,7 @@ class DiagVec(Expr):
 
     __slots__ = ()
     name = "diag"
+    index_rule = "diagonal"
     notation = call("diag", "\\operatorname{diag}")
     family = "linear"
     why = "c:diag(X) = diag(c):X"

@@ -33,6 +33,7 @@ class Power(Expr):
 
     __slots__ = ()
     name = "power"
+    index_rule = "power"
     notation = Notation("power", "", "", ".^", PREC_POSTFIX)
     family = "nonlinear"
     why = "d(X^p) = pX^(p−1) ⊙ dX"
@@ -45,6 +46,10 @@ class Power(Expr):
     @property
     def exponent(self):
         return self.params[0]
+
+    @property
+    def argument_domain(self):
+        return None if isinstance(self.exponent, int) and self.exponent >= 0 else "positive"
 
     @property
     def is_symmetric(self):
@@ -82,6 +87,7 @@ class Inverse(Expr):
 
     __slots__ = ()
     name = "inv"
+    argument_domain = "invertible"
     api = "inv"
     signatures = ("(n,n)->(n,n)",)
     notation = postfix("⁻¹", "^{-1}", "inv")
@@ -119,6 +125,7 @@ class Det(Expr):
 
     __slots__ = ()
     name = "det"
+    argument_domain = "invertible"
     api = "det"
     signatures = ("(n,n)->(1,1)",)
     notation = call("det", "\\det")
@@ -153,6 +160,7 @@ class LogDet(Expr):
 
     __slots__ = ()
     name = "logdet"
+    argument_domain = "invertible"
     api = "logdet"
     signatures = ("(n,n)->(1,1)",)
     notation = call("log det", "\\log\\det", "logdet")
