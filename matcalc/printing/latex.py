@@ -3,40 +3,66 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 import sympy
 
 from ..expr import PRINTERS, Expr
-from .common import Printer, split_name
+from .common import Printer
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
     "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
     "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
-_SAFE = re.compile(r"^[A-Za-z0-9]+$")
 _ESCAPES = {
     "\\": "\\backslash{}", "{": "\\{", "}": "\\}", "#": "\\#", "$": "\\$", "%": "\\%", "&": "\\&",
     "_": "\\_", "^": "\\wedge{}", "~": "\\sim{}", " ": "\\ ", "'": "{\\prime}", '"': "{\\prime\\prime}",
 }
+_LETTERLIKE = {
+    "ℓ": "\\ell", "ı": "\\imath", "ȷ": "\\jmath", "∂": "\\partial", "∇": "\\nabla", "ϵ": "\\epsilon",
+    "ς": "\\varsigma", "ϑ": "\\vartheta", "ϖ": "\\varpi", "ϱ": "\\varrho", "ϕ": "\\phi", "ε": "\\varepsilon",
+}
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_TRAILING_INDEX = re.compile(r"^(.+?)_?([0-9]+|[₀-₉]+)$")
 
 
 def latex_name(label: str) -> str:
-    """A variable name as LaTeX: W1 → W_{1}, alpha → \\alpha, anything else escaped."""
-    if label.startswith("δ_"):
-        return f"\\delta_{{{latex_name(label[2:])}}}"
-    base, index = split_name(label)
-    if base in _GREEK:
-        body = "\\" + base
-    elif len(base) == 1 and base.isalpha() and base.isascii():
-        body = base
-    elif _SAFE.match(base):
-        body = f"\\mathrm{{{base}}}"
-    else:
-        escaped = "".join(_ESCAPES.get(ch, ch if ch.isascii() and ch.isprintable() else "?") for ch in base)
-        body = f"\\mathrm{{{escaped}}}"
-    return f"{body}_{{{index}}}" if index else body
+    """A variable name as LaTeX that keeps every character: W1 and W₁ → W_{1}, λ and lambda →
+    \\lambda, δ_z₁ → \\delta_{z_{1}}, x_hat → \\mathrm{x\\_hat}, é → \\text{é}."""
+    prefixes = 0
+    while label.startswith("δ_") and len(label) > 2:
+        label, prefixes = label[2:], prefixes + 1
+    match = _TRAILING_INDEX.match(label)
+    base, index = (match.group(1), match.group(2).translate(_SUBSCRIPT_DIGITS)) if match else (label, "")
+    units = ["\\" + base] if base in _GREEK else [unit for ch in base for unit in _latex_units(ch)]
+    if len(units) == 1 and (units[0].isalpha() or units[0].startswith("\\") and units[0][1:].isalpha()):
+        body = units[0]  # one letter, italic: x, \\lambda
+    else:  # commands braced so that a letter after them stays apart: {\\lambda}x
+        body = "\\mathrm{" + "".join("{" + u + "}" if u[:1] == "\\" and u[1:].isalpha() else u for u in units) + "}"
+    body = f"{body}_{{{index}}}" if index else body
+    for _ in range(prefixes):
+        body = f"\\delta_{{{body}}}"
+    return body
+
+
+def _latex_units(ch: str) -> list[str]:
+    """One character of a name as LaTeX units: itself, a command (Greek, ℓ), an escape, or text;
+    a ligature as its letters (ﬀ → f, f)."""
+    if ch.isascii():
+        return [_ESCAPES.get(ch, ch) if ch.isprintable() else "?"]
+    if ch in _LETTERLIKE:
+        return [_LETTERLIKE[ch]]
+    name = unicodedata.name(ch, "")
+    if name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+        spelled = name.split("LETTER ", 1)[1].lower().replace("lamda", "lambda")
+        command = spelled.capitalize() if name.startswith("GREEK CAPITAL") else spelled
+        return ["\\" + command] if command in _GREEK else ["\\text{" + ch + "}"]
+    compatible = unicodedata.normalize("NFKC", ch)
+    if compatible != ch and compatible.isascii() and compatible.isprintable():
+        return [_ESCAPES.get(c, c) for c in compatible]
+    return ["\\text{" + ch + "}"]
 
 
 class LatexPrinter(Printer):

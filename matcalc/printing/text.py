@@ -15,10 +15,11 @@ class TextPrinter(Printer):
     latex = False
 
     def name(self, label: str) -> str:
-        if label.startswith("δ_"):
-            return "δ_" + self.name(label[2:])
+        prefix = ""
+        while label.startswith("δ_") and len(label) > 2:  # δ_W1 is δ_W₁
+            prefix, label = prefix + "δ_", label[2:]
         base, index = split_name(label)
-        return base + index.translate(_SUBSCRIPT)
+        return prefix + base + index.translate(_SUBSCRIPT)
 
     def parens(self, text: str) -> str:
         return f"({text})"
