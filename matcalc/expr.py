@@ -451,6 +451,9 @@ def sympy_number(value: int | float | Fraction) -> sympy.Expr:
     return sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)
 
 
+_LARGEST_DENOMINATOR = 1000
+
+
 def number_value(value, where: str = "constant"):
     """A Python number as an exact Fraction where it is one, else a finite float."""
     if isinstance(value, bool):
@@ -480,9 +483,11 @@ def number_value(value, where: str = "constant"):
             raise OperandError(f"{where}: {value!r} is not a number") from None
         if not is_finite_number(value):
             raise OperandError(f"{where}: {value!r} is not a finite number")
-    exact = Fraction(value).limit_denominator(1_000_000)
-    if float(exact) == value:
-        return int(exact) if exact.denominator == 1 else exact
+    if float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    exact = Fraction(value).limit_denominator(_LARGEST_DENOMINATOR)
+    if float(exact) == value and abs(exact.numerator) < 10**6:  # 0.5 is 1/2; 123456789.123 stays a float
+        return exact
     return float(value)
 
 

@@ -26,7 +26,7 @@ def dims(names: str) -> tuple[sympy.Symbol, ...]:
     for part in parts:
         if not part.isidentifier():
             raise OperandError(f"dims: {part!r} is not a valid dimension name")
-    return tuple(sympy.Symbol(part, integer=True, positive=True) for part in parts)
+    return tuple(_dimension_symbol(part) for part in parts)
 
 
 def as_dim(value, where: str) -> Dim:
@@ -40,8 +40,14 @@ def as_dim(value, where: str) -> Dim:
             raise ShapeError(f"{where}: dimension {value} is not a positive integer")
         return value
     if isinstance(value, sympy.Expr) and value.free_symbols and value.is_positive is not False:
-        return value
+        # Symbol("n") and dims("n") must be one dimension, not two that print alike
+        return value.xreplace({s: _dimension_symbol(s.name) for s in value.free_symbols})
     raise OperandError(f"{where}: a dimension must be a positive integer or dims() symbol, not {value!r}")
+
+
+@lru_cache(maxsize=1024)
+def _dimension_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, integer=True, positive=True)
 
 
 def same_shape(a: Shape, b: Shape) -> bool:

@@ -289,3 +289,57 @@ def test_a_coefficient_of_numbers_and_dimensions_prints_and_evaluates_as_itself(
     e = (3 + n) / 2 * mc.log(1 + z.T @ z)
     assert str(e) == "(n/2 + 3/2)log(1 + zᵀz)"
     assert mc.evaluate(e, {z: np.ones(3), n: 3}) == pytest.approx(3 * math.log(4))
+
+
+# --- found by the second audit -------------------------------------------------------------------------
+
+
+def test_a_negated_factor_after_a_scalar_is_not_a_subtraction():
+    c, A, x = mc.scalar("c"), mc.matrix("A", 3, 3), mc.vector("x", 3)
+    assert str(c * -3) == "c(−3)" and str(c * (-A)) == "c(−A)" and str(mc.det(A) * -1) == "det(A)(−1)"
+    assert mc.latex(c * -3) == "c \\left(-3\\right)"
+    assert str(mc.derive(mc.sum(x) * (-mc.sum(x * x)), x).steps[0].after) == "1 : d(sum(x)(−sum(x ⊙ x)))"
+
+
+def test_a_number_after_a_name_is_not_glued_to_it():
+    c, A = mc.scalar("c"), mc.matrix("A", 3, 3)
+    assert str(c * (2 * A)) == "c·2A"
+
+
+def test_a_float_that_no_small_fraction_is_stays_a_float():
+    A = mc.matrix("A", 3, 3)
+    assert str(123456789.123 * A) == "123456789.123A" and str(0.1 * A) == "A/10"
+
+
+@pytest.mark.parametrize(
+    "build, values",
+    [
+        (lambda s, t, x: mc.sum(s * mc.ones(3) + t * mc.ones(3)), {"s": 1.0, "t": 2.0}),
+        (lambda s, t, x: mc.simplify(mc.ones(3).T @ x), {"x": [1.0, 2.0, 4.0]}),
+        (lambda s, t, x: -3 * mc.ones(3) + x, {"x": [1.0, 2.0, 4.0]}),
+        (lambda s, t, x: x + s, {"x": [1.0, 2.0, 4.0], "s": 0.5}),
+    ],
+)
+def test_the_string_syntax_means_what_the_expression_means(build, values):
+    s, t, x = mc.scalar("s"), mc.scalar("t"), mc.vector("x", 3)
+    e = build(s, t, x)
+    back = mc.parse(mc.to_syntax(e), **{name: v.kind for name, v in e.variables.items()})
+    expected = mc.evaluate(e, {name: values[name] for name in e.variables})
+    # the parser infers sizes; one that nothing fixes (vector(1) alone) is given by name
+    np.testing.assert_allclose(mc.evaluate(back, {**values, "n": 3}), expected)
+
+
+def test_a_sum_of_a_scalar_is_the_scalar_not_a_power_of_one():
+    e = mc.parse("sum(" * 20 + "x" + ")" * 20)
+    assert str(mc.grad(e, e.variables["x"])) == "𝟏"
+
+
+def test_zero_to_a_negative_power_is_refused():
+    with pytest.raises(mc.OperandError, match="divides by zero"):
+        mc.parse("0^-1*a")
+
+
+def test_a_plain_sympy_symbol_is_the_dimension_of_its_name():
+    A = mc.matrix("A", sympy.Symbol("n"), sympy.Symbol("n"))
+    x = mc.vector("x", mc.dims("n")[0])
+    assert (A @ x).shape == x.shape

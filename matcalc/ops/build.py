@@ -61,6 +61,8 @@ def power(x, exponent) -> Expr:
     exponent = number_value(exponent, "**")
     if isinstance(exponent, sympy.Expr):
         raise OperandError("**: the exponent must be a number, not a dimension")
+    if exponent < 0 and isinstance(x, Const) and x.value == 0:
+        raise OperandError(f"**: 0 to the power {exponent} divides by zero")
     return make(Power, (x,), (exponent,))
 
 

@@ -114,6 +114,8 @@ class Trace(Expr):
         return (1, 1)
 
     def pullback(self, index, adjoint):
+        if self.args[0].is_scalar:  # tr(s) = s
+            return adjoint
         return adjoint * make(Identity, (), (self.args[0].shape[0],))  # a scalar times I
 
     def differential(self, dargs):
@@ -145,6 +147,8 @@ class Sum(Expr):
         return (1, 1)
 
     def pullback(self, index, adjoint):
+        if self.args[0].is_scalar:  # sum(s) = s
+            return adjoint
         return adjoint * make(Ones, (), self.args[0].shape)  # a scalar times 𝟏
 
     def differential(self, dargs):

@@ -35,10 +35,6 @@ def _not_a_let(node: Expr) -> bool:
 _DIGITS = frozenset("0123456789")
 
 
-def _ends_in_digit(text: str) -> bool:
-    return text[-1:] in _DIGITS
-
-
 def split_name(label: str) -> tuple[str, str]:
     """A name and its numeric index: 'W1' and 'W_1' → ('W', '1')."""
     match = _NAME_WITH_INDEX.match(label)
@@ -162,7 +158,7 @@ class Printer:
     def juxtapose(self, parts: list[str]) -> str:
         out = parts[0]
         for part in parts[1:]:
-            if _ends_in_digit(out) and part[:1] in _DIGITS:  # 2·3, not 23 (𝟏 is no digit here)
+            if part[:1] in _DIGITS:  # 2·3 and c·2A, not 23 and c2A (𝟏 is no digit here)
                 out += self.times_sign()
             elif not self.compact or self.latex:
                 out += " "

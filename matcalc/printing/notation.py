@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 PREC_ADD = 10
 PREC_HADAMARD = 15
+PREC_NEG = 18  # below a product: c(−3), A(−B); a sum writes its negative terms itself
 PREC_PRODUCT = 20
-PREC_NEG = 20
 PREC_POSTFIX = 40
 PREC_ATOM = 50
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ..display import display_unnamed
 from ..errors import ParseError
-from ..expr import Const, Expr, Ones
+from ..expr import Const, Expr, Ones, make
 from ..ops import Scale, negated
 from ..registry import syntax_names
 from .common import Printer
@@ -57,7 +57,7 @@ class SyntaxPrinter(Printer):
 
     def format_fixed(self, node, notation):
         if isinstance(node, Ones):
-            return ("vector(1)" if node.shape[1] == 1 else "matrix(1)"), PREC_ATOM
+            return _ones(node.shape, "1"), PREC_ATOM
         if not notation.syntax:
             raise _cannot_write(node.name)
         return notation.syntax, PREC_ATOM
@@ -89,22 +89,25 @@ class SyntaxPrinter(Printer):
 
     def format_scale(self, node, notation):
         coefficient, body = node.args
-        if isinstance(body, Ones) and isinstance(coefficient, Const):  # c𝟏 is vector(c) or matrix(c)
-            return f"{'vector' if node.shape[1] == 1 else 'matrix'}({self.results[coefficient][0]})", PREC_ATOM
+        if isinstance(body, Ones) and _is_number(coefficient):  # c𝟏 is vector(c), −c𝟏 is (-vector(c))
+            ones = _ones(node.shape, self.format_number(_abs_constant(coefficient), coefficient.notation)[0])
+            return (f"(-{ones})" if coefficient.value < 0 else ones), PREC_ATOM
         if negated(node) is not None:  # −X is how the syntax writes (−1)X, and what it reads it as
             return f"(-{self.results[body][0]})", PREC_ATOM
         return f"({self.results[coefficient][0]}*{self.results[body][0]})", PREC_ATOM
 
     def format_sum(self, node, notation):
+        # A scalar broadcast over the sum (s𝟏) is written as the bare scalar where another term
+        # gives the sum its shape: parse broadcasts it back.
+        shaped = any(_broadcast_scalar(term) is None for term in node.args)
+        written = [self._summand(term, shaped) for term in node.args]
         if len(node.args) == 2 and negated(node.args[1]) is not None:
-            return f"({self._summand(node.args[0])} - {self._summand(negated(node.args[1]))})", PREC_ATOM
-        return "(" + " + ".join(self._summand(term) for term in node.args) + ")", PREC_ATOM
+            return f"({written[0]} - {self._summand(negated(node.args[1]), shaped)})", PREC_ATOM
+        return "(" + " + ".join(written) + ")", PREC_ATOM
 
-    def _summand(self, term: Expr) -> str:
-        """A scalar broadcast over the sum's shape is written as the scalar: parse broadcasts it back."""
-        if isinstance(term, Scale) and isinstance(term.args[1], Ones) and not isinstance(term.args[0], Const):
-            return self.results[term.args[0]][0]
-        return self.results[term][0]
+    def _summand(self, term: Expr, shaped: bool) -> str:
+        scalar = _broadcast_scalar(term)
+        return self.results[scalar][0] if shaped and scalar is not None else self.results[term][0]
 
     def format_power(self, node, notation):
         base, exponent = node.args[0], node.exponent
@@ -115,6 +118,31 @@ class SyntaxPrinter(Printer):
     def format_norm(self, node, notation):
         return f"{notation.syntax}({self.results[node.args[0]][0]})", PREC_ATOM
 
+
+
+def _is_number(node: Expr) -> bool:
+    return isinstance(node, Const) and isinstance(node.value, (int, float, Fraction))
+
+
+def _abs_constant(node: Const) -> Const:
+    return node if node.value >= 0 else make(Const, (), (-node.value,))
+
+
+def _ones(shape, value: str) -> str:
+    """𝟏 (times a number) of a shape: vector(c), its transpose (a row), matrix(c), or c itself."""
+    rows, cols = shape
+    if rows == 1 and cols == 1:
+        return value
+    if cols == 1:
+        return f"vector({value})"
+    return f"(vector({value}))'" if rows == 1 else f"matrix({value})"
+
+
+def _broadcast_scalar(term: Expr) -> Expr | None:
+    """s for a term s𝟏 with a scalar s that is not a number, else None."""
+    if isinstance(term, Scale) and isinstance(term.args[1], Ones) and not isinstance(term.args[0], Const):
+        return term.args[0]
+    return None
 
 
 def to_syntax(expr: Expr) -> str:
