@@ -343,3 +343,15 @@ def test_a_plain_sympy_symbol_is_the_dimension_of_its_name():
     A = mc.matrix("A", sympy.Symbol("n"), sympy.Symbol("n"))
     x = mc.vector("x", mc.dims("n")[0])
     assert (A @ x).shape == x.shape
+
+
+def test_lets_that_share_a_name_print_apart_in_the_order_they_are_defined():
+    Ws = [mc.matrix(f"W{i}", 3, 3) for i in range(3)]
+    x, t = mc.vector("x", 3), mc.vector("t", 3)
+    h = x
+    for W in Ws:
+        h = mc.let("h", mc.tanh(W @ h))
+    loss = mc.sum((h - t) ** 2) / 2
+    assert str(loss) == "sum((h⁽³⁾ − t)²)/2"
+    assert "h^{(3)}" in mc.latex(loss)
+    assert str(mc.grad(loss, Ws[0])).count("h⁽") == 3

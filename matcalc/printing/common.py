@@ -58,6 +58,7 @@ class Printer:
             for node in postorder(roots, into_lets=False)
             if isinstance(node, (Symbol, Let))
         )
+        self.layers = let_layers(roots)
 
     def render(self, root: Expr) -> str:
         (shown,) = self.display([root])
@@ -81,7 +82,8 @@ class Printer:
 
     # --- one method per kind of notation ---------------------------------------------------------
     def format_name(self, node, notation):
-        return self.name(node.label), PREC_ATOM
+        layer = self.layers.get(node)
+        return self.name(node.label) + ("" if layer is None else self.layer_mark(layer)), PREC_ATOM
 
     def format_fixed(self, node, notation):
         return self.mark(notation), PREC_ATOM
@@ -164,6 +166,16 @@ class Printer:
                 out += " "
             out += part
         return out
+
+
+def let_layers(roots) -> dict[Let, int]:
+    """Named intermediates that share a name (h = let("h", tanh(W @ h)) in a loop) numbered in
+    the order they are defined, 1, 2, ..., so that each prints apart: h⁽¹⁾, h⁽²⁾."""
+    by_label: dict[str, list[Let]] = {}
+    for node in postorder(roots):
+        if isinstance(node, Let):
+            by_label.setdefault(node.label, []).append(node)
+    return {let: k for lets in by_label.values() if len(lets) > 1 for k, let in enumerate(lets, 1)}
 
 
 def _dim_precedence(value) -> int:

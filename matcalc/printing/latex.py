@@ -71,6 +71,9 @@ class LatexPrinter(Printer):
     def name(self, label: str) -> str:
         return latex_name(label)
 
+    def layer_mark(self, layer: int) -> str:
+        return f"^{{({layer})}}"
+
     def parens(self, text: str) -> str:
         return f"\\left({text}\\right)"
 

@@ -24,6 +24,9 @@ class TextPrinter(Printer):
     def parens(self, text: str) -> str:
         return f"({text})"
 
+    def layer_mark(self, layer: int) -> str:
+        return f"⁽{str(layer).translate(_SUPERSCRIPT)}⁾"
+
     def minus_prefix(self) -> str:
         return "−"
 
