@@ -10,7 +10,7 @@ import sympy
 from ..errors import OperandError, ShapeError
 from ..expr import OPERATORS, Const, Expr, Ones, as_expr, const, make, number_value
 from ..registry import public
-from ..shapes import same_dim, same_shape, shape_str
+from ..shapes import is_one, same_dim, same_shape, shape_str
 from .bilinear import Hadamard, MatMul, Scale
 from .elementwise import apply, exp_f
 from .linear import Add, Transpose
@@ -28,13 +28,14 @@ def matmul(a, b) -> Expr:
 
 
 def multiply(a, b) -> Expr:
-    """a * b: scaling when either side is a scalar, else the elementwise (Hadamard) product."""
+    """a * b: scaling when either side is a scalar, else the elementwise (Hadamard) product,
+    broadcast as NumPy does (a column against a matrix is repeated along the rows' length)."""
     a, b = _operand(a, "*"), _operand(b, "*")
     if a.is_scalar:
         return make(Scale, (a, b))
     if b.is_scalar:
         return make(Scale, (b, a))
-    return make(Hadamard, (a, b))
+    return make(Hadamard, _broadcast(a, b, "*", "hadamard"))
 
 
 def divide(a, b) -> Expr:
@@ -44,8 +45,8 @@ def divide(a, b) -> Expr:
         if b.value == 0:
             raise OperandError("/: division by the constant 0")
         return make(Scale, (const(Fraction(1) / b.value if not isinstance(b.value, float) else 1.0 / b.value), a))
-    if not (a.is_scalar or b.is_scalar or same_shape(a.shape, b.shape)):
-        raise ShapeError(f"divide: ({shape_str(a.shape)}) / ({shape_str(b.shape)}): shapes differ")
+    if not (a.is_scalar or b.is_scalar):
+        a, b = _broadcast(a, b, "/", "divide")
     return multiply(a, power(b, -1))
 
 
@@ -74,25 +75,46 @@ def power_of_number(base, x) -> Expr:
     return apply(exp_f, multiply(float(sympy.log(sympy.nsimplify(value)).evalf()), x))
 
 
-def _combine(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:
-    if same_shape(a.shape, b.shape):
-        return a, b
-    if a.is_scalar:
-        return make(Scale, (a, make(Ones, (), b.shape))), b
-    if b.is_scalar:
-        return a, make(Scale, (b, make(Ones, (), a.shape)))
-    raise ShapeError(f"{where}: ({shape_str(a.shape)}) {symbol} ({shape_str(b.shape)}): shapes differ")
+def _broadcast(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:
+    """Both operands at their common shape, as NumPy broadcasts 2-D arrays: a dimension of 1
+    stretches to the other's.  The stretching is written out (s𝟏𝟏ᵀ, b𝟏ᵀ, 𝟏r), so the closed
+    form shows it and the gradient of a stretched operand sums over the stretched axis."""
+    shape = []
+    for axis in (0, 1):
+        size_a, size_b = a.shape[axis], b.shape[axis]
+        if same_dim(size_a, size_b) or is_one(size_b):
+            shape.append(size_a)
+        elif is_one(size_a):
+            shape.append(size_b)
+        else:
+            raise ShapeError(
+                f"{where}: ({shape_str(a.shape)}) {symbol} ({shape_str(b.shape)}): shapes differ, "
+                "and neither is 1 where they differ (NumPy's broadcasting)"
+            )
+    return _stretched(a, tuple(shape)), _stretched(b, tuple(shape))
+
+
+def _stretched(x: Expr, shape: tuple) -> Expr:
+    """x broadcast to ``shape``: a scalar s as s𝟏, a column c as c𝟏ᵀ, a row r as 𝟏r."""
+    if same_shape(x.shape, shape):
+        return x
+    if x.is_scalar:
+        return make(Scale, (x, make(Ones, (), shape)))
+    rows, cols = shape
+    if is_one(x.shape[1]):
+        return make(MatMul, (x, make(Ones, (), (1, cols))))
+    return make(MatMul, (make(Ones, (), (rows, 1)), x))
 
 
 def add(a, b) -> Expr:
-    """a + b; a scalar added to a matrix is added to every entry."""
-    a, b = _combine(_operand(a, "+"), _operand(b, "+"), "+", "add")
+    """a + b, broadcast as NumPy does: a scalar is added to every entry, a column to every column."""
+    a, b = _broadcast(_operand(a, "+"), _operand(b, "+"), "+", "add")
     return make(Add, (a, b))
 
 
 def subtract(a, b) -> Expr:
-    """a − b; a scalar is subtracted from (or from) every entry."""
-    a, b = _combine(_operand(a, "-"), _operand(b, "-"), "-", "subtract")
+    """a − b, broadcast as NumPy does."""
+    a, b = _broadcast(_operand(a, "-"), _operand(b, "-"), "-", "subtract")
     return make(Add, (a, negate(b)))
 
 

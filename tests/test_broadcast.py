@@ -1,0 +1,56 @@
+"""Broadcasting as NumPy does it for 2-D arrays, written out in the closed form (b𝟏ᵀ, 𝟏r), with the
+gradient of a broadcast operand summed over the broadcast axis; values against NumPy's own
+broadcasting, gradients against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc as mc
+from tests.helpers import assert_gradient_correct, random_values
+
+n, N = 3, 5
+Z, b, r, s = mc.matrix("Z", n, N), mc.vector("b", n), mc.matrix("r", 1, N), mc.scalar("s")
+
+
+@pytest.mark.parametrize(
+    "build, numpy",
+    [
+        (lambda: Z + b, lambda v: v["Z"] + v["b"]),
+        (lambda: Z - r, lambda v: v["Z"] - v["r"]),
+        (lambda: b + r, lambda v: v["b"] + v["r"]),
+        (lambda: Z * b, lambda v: v["Z"] * v["b"]),
+        (lambda: Z / (1 + b * b), lambda v: v["Z"] / (1 + v["b"] * v["b"])),
+        (lambda: r - b, lambda v: v["r"] - v["b"]),
+        (lambda: s + Z, lambda v: v["s"] + v["Z"]),
+    ],
+)
+def test_values_are_numpys(build, numpy):
+    e = build()
+    values = random_values([e], seed=3)
+    by_name = {symbol.label: np.asarray(value, dtype=float).reshape(symbol.shape) for symbol, value in values.items()}
+    np.testing.assert_allclose(mc.evaluate(e, values), numpy(by_name))
+
+
+def test_the_broadcast_is_written_out_and_its_gradient_sums_over_the_broadcast_axis():
+    h, batch, d = mc.dims("h N d")
+    W, X, bias = mc.matrix("W", h, d), mc.matrix("X", d, batch), mc.vector("b", h)
+    loss = mc.sum(mc.tanh(W @ X + bias))
+    assert str(W @ X + bias) == "WX + b𝟏ᵀ"
+    assert str(mc.grad(loss, bias)) == "(𝟏𝟏ᵀ − tanh(WX + b𝟏ᵀ)^∘2)𝟏"
+    values = random_values([loss], sizes={h: 3, batch: 5, d: 2}, seed=4)
+    assert_gradient_correct(loss, [W, bias], values)
+
+
+def test_gradients_of_rows_columns_and_outer_sums():
+    loss = mc.sum(mc.sin(Z * b + r) + mc.tanh(b + r) * Z)
+    assert_gradient_correct(loss, [b, r, Z], random_values([loss], seed=5))
+
+
+@pytest.mark.parametrize("a, c", [((3, 2), (3, 4)), ((2, 4), (3, 4)), ((3, 2), (2, 3))])
+def test_shapes_numpy_refuses_are_shape_errors_naming_both(a, c):
+    A, C = mc.matrix("A", *a), mc.matrix("C", *c)
+    for combine in (lambda: A + C, lambda: A - C, lambda: A * C, lambda: A / C):
+        with pytest.raises(mc.ShapeError, match=f"{a[0]}×{a[1]}.*{c[0]}×{c[1]}"):
+            combine()
