@@ -7,6 +7,7 @@ memo tables keyed by node are exact, and a DAG of shared subexpressions stays sh
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Callable
 from fractions import Fraction
@@ -47,8 +48,15 @@ _set_slot = object.__setattr__  # the one way to fill a node's fields; Expr.__se
 
 
 def _public_builder(cls: type) -> Callable:
-    """mc.<api> for an operation: a function of ``cls.arity`` operands, documented by the class."""
-    if cls.arity == 1:
+    """mc.<api> for an operation: a function of ``cls.arity`` operands (or of what the record's
+    own ``build`` takes), documented by the class."""
+    if "build" in vars(cls):
+
+        def function(*operands, **options):
+            return cls.build(*operands, **options)
+
+        function.__signature__ = inspect.signature(cls.build)
+    elif cls.arity == 1:
 
         def function(x):
             return cls.build(x)

@@ -54,3 +54,19 @@ def test_shapes_numpy_refuses_are_shape_errors_naming_both(a, c):
     for combine in (lambda: A + C, lambda: A - C, lambda: A * C, lambda: A / C):
         with pytest.raises(mc.ShapeError, match=f"{a[0]}×{a[1]}.*{c[0]}×{c[1]}"):
             combine()
+
+
+def test_sums_along_an_axis_are_ones_times_the_matrix():
+    X = mc.matrix("X", 3, 4)
+    assert str(mc.sum(X, axis=0)) == "𝟏ᵀX" and str(mc.sum(X, axis=1)) == "X𝟏"
+    X0 = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_allclose(mc.evaluate(mc.sum(X, axis=0), {X: X0}), X0.sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(mc.evaluate(mc.sum(X, axis=1), {X: X0}), X0.sum(axis=1, keepdims=True))
+    loss = mc.sum(mc.tanh(mc.sum(X, axis=0))) + mc.sum(mc.sin(mc.sum(X, axis=1)))
+    assert_gradient_correct(loss, [X], random_values([loss], seed=6))
+
+
+@pytest.mark.parametrize("axis", [2, -1, "rows", 0.5, True])
+def test_an_axis_other_than_0_or_1_is_refused(axis):
+    with pytest.raises(mc.OperandError, match="axis must be 0"):
+        mc.sum(mc.matrix("X", 3, 4), axis=axis)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..errors import ShapeError
+from ..errors import OperandError, ShapeError
 from ..expr import Expr, Identity, Ones, as_expr, make
 from ..printing.notation import PREC_ADD, Notation, call, postfix
 from ..shapes import same_dim, shape_str
@@ -130,13 +130,27 @@ class Trace(Expr):
 
 
 class Sum(Expr):
-    """The sum of all entries: 𝟏ᵀX𝟏."""
+    """The sum of all entries, 𝟏ᵀX𝟏; along ``axis`` 0 the column sums 𝟏ᵀX, along 1 the row sums X𝟏."""
 
     __slots__ = ()
     name = "sum"
     index_rule = "sum_entries"
     api = "sum"
     signatures = ("(a,b)->(1,1)",)
+
+    @classmethod
+    def build(cls, x, axis=None) -> Expr:
+        x = as_expr(x, "sum")
+        if axis is None:
+            return make(Sum, (x,))
+        rows, cols = x.shape
+        if isinstance(axis, bool):
+            axis = None  # True is no axis, though it equals 1
+        if axis == 0:
+            return make(Ones, (), (1, rows)) @ x
+        if axis == 1:
+            return x @ make(Ones, (), (cols, 1))
+        raise OperandError(f"sum: axis must be 0 (columns), 1 (rows) or None (all entries), got {axis!r}")
     notation = call("sum", "\\operatorname{sum}")
     family = "linear"
     why = "sum(A) = 𝟏:A"
