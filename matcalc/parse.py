@@ -5,31 +5,35 @@ elementwise, ``^`` a power of a scalar, ``'`` the transpose.  A variable's type 
 its first letter (a–g scalar, h–z vector, A–Z matrix) unless given explicitly; sizes are
 inferred from how the variables are used, as the web tool does.
 
-The parser is a shunting-yard: tokens in, a postfix program out, then one pass that infers
-shapes by union-find over dimension classes and one pass that builds the expression.  No
-step recurses, so 10,000 nested parentheses are just long input.
+The functions are the registry's: each public function's syntax names, arity and shape
+signatures (``"(n,n)->(1,1)"``) are all the parser knows of it, so an operation registered
+with them parses with no change here.
+
+Three passes, none recursive, so 10,000 nested parentheses are just long input: a
+shunting-yard turns tokens into a postfix program; shape inference gives every item of the
+program a (rows, cols) pair of dimension classes, joined by union-find; the build makes the
+expression from the program.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
+import operator
 import re
+from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sympy
 
-from . import ops
 from .errors import ParseError, ShapeError
 from .expr import Expr, const, eye, matrix, ones, scalar, vector
-from .registry import syntax_names
+from .printing.syntax import CONSTRUCTORS, IDENTITY, SUGAR
+from .registry import FUNCTIONS, PublicFunction, syntax_names
 
 MAX_LENGTH = 100_000
-# the functions of the string syntax: every registered operation's syntax names, and norm1
-FUNCTIONS = {spelling: public.function for spelling, public in syntax_names().items()}
-FUNCTIONS["norm1"] = lambda x: FUNCTIONS["sum"](FUNCTIONS["abs"](x))
-CONSTRUCTORS = {"vector", "matrix"}
-KEYWORDS = set(FUNCTIONS) | CONSTRUCTORS | {"eye"}
 TYPES = {"scalar", "vector", "matrix", "symmetric"}
 
 _TOKEN = re.compile(
@@ -41,12 +45,87 @@ _BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False), "
            "^": (4, True), ".^": (4, True)}
 _UNARY_MINUS = 3
 
+ClassShape = tuple[int, int]  # (rows, cols) as dimension classes of the union-find
+
 
 @dataclass(frozen=True)
 class Token:
     kind: str  # number | name | op | end
     text: str
     position: int
+
+
+class Item(NamedTuple):
+    """One item of the postfix program (or, while it is built, of the operator stack)."""
+
+    kind: str  # number | name | negate | transpose | binary | call (on the stack also: paren)
+    text: str  # the number, name, operator or function as written
+    position: int
+    count: int = 0  # how many operands it takes from the program's stack
+
+
+def _syntax_functions() -> dict[str, tuple[PublicFunction, ...]]:
+    """Each function name of the syntax with the public functions it applies, innermost first.
+    Read from the registry at each parse, so functions registered later are known."""
+    functions = {spelling: (public,) for spelling, public in syntax_names().items()}
+    functions.update({spelling: tuple(FUNCTIONS[name] for name in chain) for spelling, chain in SUGAR.items()})
+    return functions
+
+
+# --- shape signatures -------------------------------------------------------------------------------
+
+_SHAPE = re.compile(r"\((1|[A-Za-z]\w*),(1|[A-Za-z]\w*)\)")
+_COUNTS = {2: "two", 3: "three", 4: "four"}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A public function's shapes, "(n,1),(n,1)->(1,1)": each shape a (rows, cols) pair of names.
+
+    A letter stands for a size and a letter used twice for one size; ``1`` is one.
+    """
+
+    inputs: tuple[tuple[str, str], ...]
+    output: tuple[str, str]
+
+    def needs(self) -> str:
+        """What it asks of its arguments, in words: "(n,n)" is "a square matrix"."""
+        nouns = [_noun(shape) for shape in self.inputs]
+        if len(nouns) == 1:
+            words = f"a {nouns[0][0]}"
+        elif len(set(nouns)) == 1:
+            words = f"{_COUNTS.get(len(nouns), len(nouns))} {nouns[0][1]}"
+        else:
+            words = " and ".join(f"a {singular}" for singular, _ in nouns)
+        uses = Counter(name for shape in self.inputs for name in set(shape) - {"1"})
+        return words + (" of matching sizes" if any(count > 1 for count in uses.values()) else "")
+
+
+def _noun(shape: tuple[str, str]) -> tuple[str, str]:
+    """The kind of operand a shape asks for, singular and plural."""
+    rows, cols = shape
+    if cols == "1":
+        return ("scalar", "scalars") if rows == "1" else ("vector", "vectors")
+    if rows == "1":
+        return "row vector", "row vectors"
+    return ("square matrix", "square matrices") if rows == cols else ("matrix", "matrices")
+
+
+@functools.cache
+def signature(text: str) -> Signature:
+    """The signature written ``text``, read once: ``signature("(n,n)->(1,1)").inputs == (("n", "n"),)``."""
+    inputs, arrow, output = text.replace(" ", "").partition("->")
+    shapes = tuple(_SHAPE.findall(inputs))
+    result = _SHAPE.fullmatch(output)
+    written = ",".join(f"({rows},{cols})" for rows, cols in shapes)
+    if not arrow or written != inputs or result is None:
+        raise ValueError(f"shape signature {text!r} is not written like '(n,n)->(1,1)'")
+    if set(result.groups()) - {"1"} - {name for shape in shapes for name in shape}:
+        raise ValueError(f"shape signature {text!r}: every size of the result must be one of the arguments'")
+    return Signature(shapes, result.groups())
+
+
+# --- tokens and the shunting-yard -------------------------------------------------------------------
 
 
 def tokenize(text: str) -> list[Token]:
@@ -68,103 +147,127 @@ def _abridged(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
 
 
-def _suggest(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(KEYWORDS), n=1)
+def _suggest(name: str, keywords: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(keywords), n=1)
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def to_postfix(text: str, tokens: list[Token]) -> list[tuple]:
-    """Shunting-yard: ('num', v, pos) ('var', name, pos) ('bin', op, pos) ('neg', pos) ('tr', pos)
-    ('call', name, argc, pos) in evaluation order."""
-    output: list[tuple] = []
-    stack: list[tuple] = []  # ('op', op, pos) | ('neg', pos) | ('paren', pos) | ('call', name, pos)
-    argument_counts: list[int] = []
-    expect_operand = True
-    index = 0
-    while True:
-        token = tokens[index]
-        index += 1
-        if expect_operand:
-            if token.kind == "number":
-                if not math.isfinite(float(token.text)):
-                    raise ParseError(f"the number {_abridged(token.text)} is too large for float64", text, token.position)
-                output.append(("num", token.text, token.position))
-                expect_operand = False
-            elif token.kind == "name":
-                following = tokens[index]
-                if following.text == "(":
-                    if token.text == "eye":
-                        raise ParseError("eye is the identity matrix, its size inferred: write eye, not eye(...)", text, token.position)
-                    if token.text not in KEYWORDS:
-                        raise ParseError(f"unknown function {token.text!r}{_suggest(token.text)}", text, token.position)
-                    index += 1
-                    stack.append(("call", token.text, token.position))
-                    argument_counts.append(1)
-                    if tokens[index].text == ")":
-                        raise ParseError(f"{token.text}() needs an argument", text, tokens[index].position)
-                elif token.text in KEYWORDS and token.text != "eye":
-                    raise ParseError(f"{token.text} is a function: write {token.text}(...)", text, token.position)
-                else:
-                    output.append(("var", token.text, token.position))
-                    expect_operand = False
-            elif token.text == "(":
-                stack.append(("paren", token.position))
-            elif token.text == "-":
-                stack.append(("neg", token.position))
-            elif token.text == "+":
-                continue
+class _ShuntingYard:
+    """Tokens in, the postfix program out, in evaluation order."""
+
+    def __init__(self, text: str, tokens: list[Token], keywords: set[str]):
+        self.text = text
+        self.tokens = tokens
+        self.keywords = keywords
+        self.index = 0
+        self.output: list[Item] = []
+        self.stack: list[Item] = []  # operators, unary minus, '(' and calls waiting for their operands
+        self.argument_counts: list[int] = []  # for each open call, the arguments seen so far
+
+    def run(self) -> list[Item]:
+        expect_operand = True
+        while True:
+            token = self.tokens[self.index]
+            self.index += 1
+            if expect_operand:
+                expect_operand = self.operand(token)
+            elif token.kind == "end":
+                return self.finish()
             else:
-                what = "the end of the input" if token.kind == "end" else repr(token.text)
-                raise ParseError(f"expected a number, a name or '(' but found {what}", text, token.position)
-            continue
-        # after an operand
+                expect_operand = self.operator(token)
+
+    def operand(self, token: Token) -> bool:
+        """Reads a token where an operand belongs; returns whether one is still expected."""
+        if token.kind == "number":
+            if not math.isfinite(float(token.text)):
+                raise ParseError(f"the number {_abridged(token.text)} is too large for float64", self.text, token.position)
+            self.output.append(Item("number", token.text, token.position))
+            return False
+        if token.kind == "name":
+            return self.name(token)
+        if token.text == "(":
+            self.stack.append(Item("paren", "(", token.position))
+            return True
+        if token.text == "-":
+            self.stack.append(Item("negate", "-", token.position, 1))
+            return True
+        if token.text == "+":  # unary plus changes nothing
+            return True
+        what = "the end of the input" if token.kind == "end" else repr(token.text)
+        raise ParseError(f"expected a number, a name or '(' but found {what}", self.text, token.position)
+
+    def name(self, token: Token) -> bool:
+        if self.tokens[self.index].text == "(":
+            self.call(token)
+            return True
+        if token.text in self.keywords and token.text != IDENTITY:
+            raise ParseError(f"{token.text} is a function: write {token.text}(...)", self.text, token.position)
+        self.output.append(Item("name", token.text, token.position))
+        return False
+
+    def call(self, token: Token) -> None:
+        if token.text == IDENTITY:
+            raise ParseError("eye is the identity matrix, its size inferred: write eye, not eye(...)", self.text, token.position)
+        if token.text not in self.keywords:
+            raise ParseError(f"unknown function {token.text!r}{_suggest(token.text, self.keywords)}", self.text, token.position)
+        self.index += 1  # past '('
+        self.stack.append(Item("call", token.text, token.position))
+        self.argument_counts.append(1)
+        if self.tokens[self.index].text == ")":
+            raise ParseError(f"{token.text}() needs an argument", self.text, self.tokens[self.index].position)
+
+    def operator(self, token: Token) -> bool:
+        """Reads a token after an operand; returns whether an operand is expected next."""
         if token.text == "'":
-            output.append(("tr", token.position))
-        elif token.text in _BINARY:
-            precedence, right = _BINARY[token.text]
-            while stack and stack[-1][0] in ("op", "neg"):
-                top_precedence = _UNARY_MINUS if stack[-1][0] == "neg" else _BINARY[stack[-1][1]][0]
-                if top_precedence > precedence or (top_precedence == precedence and not right):
-                    _pop_operator(stack, output)
-                else:
+            self.output.append(Item("transpose", "'", token.position, 1))
+            return False
+        if token.text in _BINARY:
+            precedence, right_associative = _BINARY[token.text]
+            while self.stack and self.stack[-1].kind in ("binary", "negate"):
+                top = _UNARY_MINUS if self.stack[-1].kind == "negate" else _BINARY[self.stack[-1].text][0]
+                if top < precedence or (top == precedence and right_associative):
                     break
-            stack.append(("op", token.text, token.position))
-            expect_operand = True
-        elif token.text in (")", ","):
-            while stack and stack[-1][0] in ("op", "neg"):
-                _pop_operator(stack, output)
-            if not stack:
-                raise ParseError(f"unmatched {token.text!r}", text, token.position)
-            if token.text == ",":
-                if stack[-1][0] != "call":
-                    raise ParseError("',' outside a function's arguments", text, token.position)
-                argument_counts[-1] += 1
-                expect_operand = True
-                continue
-            opener = stack.pop()
-            if opener[0] == "call":
-                output.append(("call", opener[1], argument_counts.pop(), opener[2]))
-        elif token.kind == "end":
-            while stack:
-                if stack[-1][0] in ("paren", "call"):
-                    raise ParseError("unclosed '('", text, stack[-1][-1] if stack[-1][0] == "paren" else stack[-1][2])
-                _pop_operator(stack, output)
-            return output
-        else:
-            hint = " (juxtaposition is not multiplication here: write *)" if token.kind in ("name", "number") or token.text == "(" else ""
-            raise ParseError(f"expected an operator but found {token.text!r}{hint}", text, token.position)
+                self.output.append(self.stack.pop())
+            self.stack.append(Item("binary", token.text, token.position, 2))
+            return True
+        if token.text in (")", ","):
+            return self.close(token)
+        juxtaposed = token.kind in ("name", "number") or token.text == "("
+        hint = " (juxtaposition is not multiplication here: write *)" if juxtaposed else ""
+        raise ParseError(f"expected an operator but found {token.text!r}{hint}", self.text, token.position)
 
+    def close(self, token: Token) -> bool:
+        """')' ends a group or a call, ',' an argument; returns whether an operand is expected next."""
+        self.pop_operators()
+        if not self.stack:
+            raise ParseError(f"unmatched {token.text!r}", self.text, token.position)
+        if token.text == ",":
+            if self.stack[-1].kind != "call":
+                raise ParseError("',' outside a function's arguments", self.text, token.position)
+            self.argument_counts[-1] += 1
+            return True
+        opener = self.stack.pop()
+        if opener.kind == "call":
+            self.output.append(Item("call", opener.text, opener.position, self.argument_counts.pop()))
+        return False
 
-def _pop_operator(stack, output) -> None:
-    item = stack.pop()
-    output.append(("neg", item[1]) if item[0] == "neg" else ("bin", item[1], item[2]))
+    def finish(self) -> list[Item]:
+        self.pop_operators()
+        if self.stack:
+            raise ParseError("unclosed '('", self.text, self.stack[-1].position)
+        return self.output
+
+    def pop_operators(self) -> None:
+        while self.stack and self.stack[-1].kind in ("binary", "negate"):
+            self.output.append(self.stack.pop())
 
 
 # --- shapes by union-find ---------------------------------------------------------------------------
 
 
 class _Dims:
-    """Union-find over dimension classes; a class may be fixed to 1."""
+    """Union-find over dimension classes.  A class is one (a size of 1) from its creation or
+    never: every union joins two classes that the checks before it found both one or both not."""
 
     def __init__(self):
         self.parent: list[int] = []
@@ -183,15 +286,36 @@ class _Dims:
             self.parent[a], a = root, self.parent[a]
         return root
 
-    def union(self, a: int, b: int) -> bool:
+    def union(self, a: int, b: int) -> None:
         a, b = self.find(a), self.find(b)
         if a != b:
             self.parent[b] = a
-            self.one[a] = self.one[a] or self.one[b]
-        return True
 
     def is_one(self, a: int) -> bool:
         return self.one[self.find(a)]
+
+
+def _match(dims: _Dims, wanted: Signature, operands: list[ClassShape]) -> dict[str, list[int]] | None:
+    """The operands' classes that each name of the signature meets, or None where they do not fit:
+    a letter's classes must all be one or all not be, and a 1 meets only classes that are one."""
+    met: dict[str, list[int]] = {}
+    for pattern, shape in zip(wanted.inputs, operands):
+        for name, dimension in zip(pattern, shape):
+            met.setdefault(name, []).append(dimension)
+    for name, classes in met.items():
+        ones = {dims.is_one(dimension) for dimension in classes}
+        if len(ones) > 1 or (name == "1" and ones != {True}):
+            return None
+    return met
+
+
+def _bind(dims: _Dims, wanted: Signature, met: dict[str, list[int]]) -> ClassShape:
+    """Joins the classes each name met and gives the result's shape."""
+    for classes in met.values():
+        for dimension in classes[1:]:
+            dims.union(classes[0], dimension)
+    rows, cols = (dims.new(is_one=True) if name == "1" else met[name][0] for name in wanted.output)
+    return rows, cols
 
 
 def _kind_of(name: str, types: dict) -> str:
@@ -202,6 +326,244 @@ def _kind_of(name: str, types: dict) -> str:
     if first.isupper():
         return "matrix"
     return "scalar" if first.lower() in "abcdefg" else "vector"
+
+
+def _located(message: str, text: str, position: int) -> str:
+    return str(ParseError(message, text, position))
+
+
+def _is_number(program: list[Item], k: int) -> bool:
+    """Whether item ``k`` is a number or a negated number."""
+    return program[k].kind == "number" or (program[k].kind == "negate" and program[k - 1].kind == "number")
+
+
+class _ShapeInference:
+    """Gives each item of the program a shape of dimension classes, and each variable its kind."""
+
+    def __init__(self, text: str, program: list[Item], types: dict, functions: dict):
+        self.text = text
+        self.program = program
+        self.types = types
+        self.functions = functions
+        self.dims = _Dims()
+        self.shapes: list[ClassShape] = []  # per item of the program
+        self.operands: list[list[int]] = []  # per item: the indices of the items it applies to
+        self.variables: dict[str, tuple[str, ClassShape]] = {}  # name -> (kind, shape)
+        self.rules = {"number": self.number, "name": self.name, "transpose": self.transpose,
+                      "negate": self.negate, "binary": self.binary, "call": self.call}
+
+    def run(self) -> int:
+        """Infers every shape; returns the index of the program's last item, the expression."""
+        stack: list[int] = []
+        for item in self.program:
+            # this and "incomplete expression" guard the shunting-yard's own invariants: a
+            # defect there is reported as a parse error, not an IndexError
+            if len(stack) < item.count:
+                raise ParseError("an operator is missing an operand", self.text, item.position)
+            operands = stack[len(stack) - item.count :]
+            del stack[len(stack) - item.count :]
+            self.shapes.append(self.rules[item.kind](item, operands))
+            self.operands.append(operands)
+            stack.append(len(self.shapes) - 1)
+        if len(stack) != 1:
+            raise ParseError("incomplete expression", self.text, len(self.text))
+        return stack[0]
+
+    def error(self, message: str, item: Item) -> ShapeError:
+        return ShapeError(_located(message, self.text, item.position))
+
+    def is_scalar(self, k: int) -> bool:
+        rows, cols = self.shapes[k]
+        return self.dims.is_one(rows) and self.dims.is_one(cols)
+
+    def describe(self, k: int) -> str:
+        item = self.program[k]
+        if item.kind in ("name", "number"):
+            return repr(item.text)
+        return f"{item.text}(...)" if item.kind == "call" else "the expression before it"
+
+    def number(self, item: Item, operands: list[int]) -> ClassShape:
+        return self.dims.new(is_one=True), self.dims.new(is_one=True)
+
+    def name(self, item: Item, operands: list[int]) -> ClassShape:
+        if item.text == IDENTITY:
+            size = self.dims.new()
+            return size, size
+        if item.text not in self.variables:
+            kind = _kind_of(item.text, self.types)
+            self.variables[item.text] = (kind, self.variable_shape(kind))
+        return self.variables[item.text][1]
+
+    def variable_shape(self, kind: str) -> ClassShape:
+        new = self.dims.new
+        if kind == "scalar":
+            return new(is_one=True), new(is_one=True)
+        if kind == "vector":
+            return new(), new(is_one=True)
+        rows = new()
+        return (rows, rows) if kind == "symmetric" else (rows, new())
+
+    def transpose(self, item: Item, operands: list[int]) -> ClassShape:
+        rows, cols = self.shapes[operands[0]]
+        return cols, rows
+
+    def negate(self, item: Item, operands: list[int]) -> ClassShape:
+        return self.shapes[operands[0]]
+
+    def binary(self, item: Item, operands: list[int]) -> ClassShape:
+        left, right = operands
+        if item.text in ("^", ".^"):
+            return self.power(item, left, right)
+        if item.text in ("*", "/"):
+            return self.product(item, left, right)
+        return self.entrywise(item, left, right)
+
+    def entrywise(self, item: Item, left: int, right: int) -> ClassShape:
+        """+ - .* ./ : a scalar side is spread over the other; otherwise the shapes are one."""
+        if self.is_scalar(left):
+            return self.shapes[right]
+        if self.is_scalar(right):
+            return self.shapes[left]
+        pairs = list(zip(self.shapes[left], self.shapes[right]))
+        if any(self.dims.is_one(a) != self.dims.is_one(b) for a, b in pairs):
+            raise self.error(f"'{item.text}': the two sides have different shapes (a vector meets a matrix or a row)", item)
+        for a, b in pairs:
+            self.dims.union(a, b)
+        return self.shapes[left]
+
+    def product(self, item: Item, left: int, right: int) -> ClassShape:
+        """* scales when a side is a scalar and is the matrix product otherwise; / divides by a scalar."""
+        if self.is_scalar(left) and item.text == "*":
+            return self.shapes[right]
+        if self.is_scalar(right):
+            return self.shapes[left]
+        if item.text == "/":
+            raise self.error("'/' divides by a scalar; use './' to divide elementwise", item)
+        (rows, inner_left), (inner_right, cols) = self.shapes[left], self.shapes[right]
+        left_one, right_one = self.dims.is_one(inner_left), self.dims.is_one(inner_right)
+        if left_one != right_one:
+            raise self.error(
+                f"'*': {self.describe(left)} has {'1 column' if left_one else 'several columns'} "
+                f"but {self.describe(right)} has {'1 row' if right_one else 'several rows'}", item)
+        self.dims.union(inner_left, inner_right)
+        return rows, cols
+
+    def power(self, item: Item, base: int, exponent: int) -> ClassShape:
+        if not _is_number(self.program, exponent):
+            raise self.error(f"'{item.text}': the exponent must be a number", item)
+        if item.text == "^" and not self.is_scalar(base):
+            raise self.error(f"'^' raises a scalar to a power; use '.^' for {self.describe(base)}", item)
+        return self.shapes[base]
+
+    def check_count(self, item: Item, arity: int, count: int) -> None:
+        if count != arity:
+            plural = "" if arity == 1 else "s"
+            raise ParseError(f"{item.text}() takes {arity} argument{plural}, got {count}", self.text, item.position)
+
+    def call(self, item: Item, operands: list[int]) -> ClassShape:
+        if item.text in CONSTRUCTORS:
+            self.check_count(item, 1, len(operands))
+            if self.program[operands[0]].kind != "number":
+                raise self.error(f"{item.text}(c) takes a number", item)
+            return self.dims.new(), self.dims.new(is_one=item.text == "vector")
+        shapes = [self.shapes[k] for k in operands]
+        for public in self.functions[item.text]:
+            shapes = [self.signature_shape(item, public, shapes)]
+        return shapes[0]
+
+    def signature_shape(self, item: Item, public: PublicFunction, shapes: list[ClassShape]) -> ClassShape:
+        """The result's shape from the first of the function's signatures that the operands fit."""
+        self.check_count(item, public.arity, len(shapes))
+        if not public.signatures:
+            raise self.error(f"{item.text}() has no shape signature in the registry, so its shape cannot be inferred", item)
+        alternatives = [signature(written) for written in public.signatures]
+        for wanted in alternatives:
+            met = _match(self.dims, wanted, shapes)
+            if met is not None:
+                return _bind(self.dims, wanted, met)
+        raise self.error(f"{item.text}() needs {' or '.join(wanted.needs() for wanted in alternatives)}", item)
+
+
+# --- building the expression ------------------------------------------------------------------------
+
+
+def _number(text: str):
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _times(a: Expr, b: Expr) -> Expr:
+    return a * b if (a.is_scalar or b.is_scalar) else a @ b
+
+
+_OPERATORS = {"+": operator.add, "-": operator.sub, "*": _times, "/": operator.truediv,
+              ".*": operator.mul, "./": operator.truediv}
+
+
+class _Build:
+    """The expression from the program, with a symbol for each dimension class not fixed to one."""
+
+    def __init__(self, inferred: _ShapeInference):
+        self.inferred = inferred
+        self.names: dict[int, sympy.Symbol] = {}
+        self.letters = iter(["n", "m", "k", "p", "q", "r"] + [f"n{i}" for i in range(1, 10_000)])
+        self.symbols = {name: self.variable(name, kind, shape) for name, (kind, shape) in inferred.variables.items()}
+        self.rules = {"number": self.number, "name": self.name, "transpose": self.transpose,
+                      "negate": self.negate, "binary": self.binary, "call": self.call}
+
+    def size(self, dimension: int):
+        root = self.inferred.dims.find(dimension)
+        if self.inferred.dims.one[root]:
+            return 1
+        if root not in self.names:
+            self.names[root] = sympy.Symbol(next(self.letters), integer=True, positive=True)
+        return self.names[root]
+
+    def variable(self, name: str, kind: str, shape: ClassShape) -> Expr:
+        if kind == "scalar":
+            return scalar(name)
+        if kind == "vector":
+            return vector(name, self.size(shape[0]))
+        return matrix(name, self.size(shape[0]), self.size(shape[1]), symmetric=kind == "symmetric")
+
+    def run(self, root: int) -> Expr:
+        built: list[Expr] = []
+        for k, item in enumerate(self.inferred.program):
+            arguments = [built[a] for a in self.inferred.operands[k]]
+            try:
+                built.append(self.rules[item.kind](k, item, arguments))
+            except ShapeError as error:
+                raise ShapeError(_located(str(error), self.inferred.text, item.position)) from None
+        return built[root]
+
+    def number(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        return const(_number(item.text))
+
+    def name(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        return eye(self.size(self.inferred.shapes[k][0])) if item.text == IDENTITY else self.symbols[item.text]
+
+    def transpose(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        return arguments[0].T
+
+    def negate(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        return -arguments[0]
+
+    def binary(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        if item.text in ("^", ".^"):
+            return arguments[0] ** self.exponent(self.inferred.operands[k][1])
+        return _OPERATORS[item.text](*arguments)
+
+    def exponent(self, k: int):
+        """The number item ``k`` writes (shape inference checked that it is one, or a negated one)."""
+        program = self.inferred.program
+        return -_number(program[k - 1].text) if program[k].kind == "negate" else _number(program[k].text)
+
+    def call(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
+        if item.text in CONSTRUCTORS:
+            rows, cols = (self.size(dimension) for dimension in self.inferred.shapes[k])
+            return ones(rows, cols) * arguments[0]
+        for public in self.inferred.functions[item.text]:
+            arguments = [public.function(*arguments)]
+        return arguments[0]
 
 
 def parse(text: str, **types: str) -> Expr:
@@ -224,291 +586,9 @@ def parse(text: str, **types: str) -> Expr:
     for name, kind in types.items():
         if kind not in TYPES:
             raise ParseError(f"type of {name!r} must be one of {', '.join(sorted(TYPES))}, got {kind!r}")
-    program = to_postfix(text, tokenize(text))
-    dims = _Dims()
-    shapes: list = []  # per program item: (rows class, cols class)
-    variables: dict[str, tuple] = {}
-    stack: list[int] = []  # indices into program / shapes
-
-    def new_shape(rows_one=False, cols_one=False):
-        return (dims.new(rows_one), dims.new(cols_one))
-
-    def scalar_shape(k) -> bool:
-        r, c = shapes[k]
-        return dims.is_one(r) and dims.is_one(c)
-
-    def require(condition, message, position):
-        if not condition:
-            raise ShapeError(_located(message, text, position))
-
-    def unify(a, b):
-        for x, y in zip(a, b):
-            dims.union(x, y)
-
-    arguments_of: list = []
-    for k, item in enumerate(program):
-        kind = item[0]
-        args = []
-        if kind == "num":
-            shape = new_shape(True, True)
-        elif kind == "var":
-            name = item[1]
-            if name == "eye":
-                d = dims.new()
-                shape = (d, d)
-            else:
-                if name not in variables:
-                    var_kind = _kind_of(name, types)
-                    if var_kind == "scalar":
-                        variables[name] = (var_kind, new_shape(True, True))
-                    elif var_kind == "vector":
-                        variables[name] = (var_kind, new_shape(False, True))
-                    else:
-                        rows = dims.new()
-                        variables[name] = (var_kind, (rows, rows) if var_kind == "symmetric" else (rows, dims.new()))
-                shape = variables[name][1]
-        elif kind == "tr":
-            args = [stack.pop()]
-            shape = (shapes[args[0]][1], shapes[args[0]][0])
-        elif kind == "neg":
-            args = [stack.pop()]
-            shape = shapes[args[0]]
-        elif kind == "bin":
-            if len(stack) < 2:
-                raise ParseError("an operator is missing an operand", text, item[2])
-            right, left = stack.pop(), stack.pop()
-            args = [left, right]
-            op, position = item[1], item[2]
-            if op in ("+", "-", ".*", "./"):
-                if scalar_shape(left):
-                    shape = shapes[right]
-                elif scalar_shape(right):
-                    shape = shapes[left]
-                else:
-                    _check_compatible(dims, shapes[left], shapes[right], op, text, position)
-                    unify(shapes[left], shapes[right])
-                    shape = shapes[left]
-            elif op == "*" or op == "/":
-                if scalar_shape(left) and op == "*":
-                    shape = shapes[right]
-                elif scalar_shape(right):
-                    shape = shapes[left]
-                elif op == "/":
-                    raise ShapeError(_located("'/' divides by a scalar; use './' to divide elementwise", text, position))
-                else:
-                    inner_left, inner_right = shapes[left][1], shapes[right][0]
-                    if dims.is_one(inner_left) != dims.is_one(inner_right):
-                        raise ShapeError(_located(
-                            f"'*': {_describe(program, left)} has {'1 column' if dims.is_one(inner_left) else 'several columns'} "
-                            f"but {_describe(program, right)} has {'1 row' if dims.is_one(inner_right) else 'several rows'}", text, position))
-                    dims.union(inner_left, inner_right)
-                    shape = (shapes[left][0], shapes[right][1])
-            else:  # ^ and .^
-                require(_is_number_program(program, right),
-                        f"'{op}': the exponent must be a number", position)
-                if op == "^":
-                    require(scalar_shape(left), f"'^' raises a scalar to a power; use '.^' for {_describe(program, left)}", position)
-                shape = shapes[left]
-        else:  # call
-            name, count, position = item[1], item[2], item[3]
-            args = stack[len(stack) - count :]
-            del stack[len(stack) - count :]
-            expected = 1
-            require(count == expected, f"{name}() takes {expected} argument, got {count}", position)
-            (argument,) = args
-            rows, cols = shapes[argument]
-            if name in CONSTRUCTORS:
-                require(program[argument][0] == "num", f"{name}(c) takes a number", position)
-                shape = (dims.new(), dims.new(True)) if name == "vector" else (dims.new(), dims.new())
-            elif name in ("sum", "norm1", "norm2", "det", "logdet", "tr", "logsumexp"):
-                if name in ("det", "logdet", "tr"):
-                    require(not dims.is_one(rows) or dims.is_one(cols), f"{name}() needs a square matrix", position)
-                    dims.union(rows, cols)
-                if name == "logsumexp":
-                    require(dims.is_one(cols), "logsumexp() needs a vector", position)
-                shape = new_shape(True, True)
-            elif name == "inv":
-                dims.union(rows, cols)
-                shape = shapes[argument]
-            elif name == "diag":
-                if dims.is_one(cols):
-                    shape = (rows, rows)
-                else:
-                    dims.union(rows, cols)
-                    shape = (rows, dims.new(True))
-            elif name == "softmax":
-                require(dims.is_one(cols), "softmax() needs a vector", position)
-                shape = shapes[argument]
-            else:
-                shape = shapes[argument]
-        shapes.append(shape)
-        arguments_of.append(args)
-        stack.append(k)
-    if len(stack) != 1:
-        raise ParseError("incomplete expression", text, len(text))
-    return _build(text, program, shapes, arguments_of, dims, variables, stack[0])
-
-
-def _is_number_program(program, k) -> bool:
-    return program[k][0] == "num" or (program[k][0] == "neg" and k > 0 and program[k - 1][0] == "num")
-
-
-def _check_compatible(dims, a, b, op, text, position):
-    for x, y in zip(a, b):
-        if dims.is_one(x) != dims.is_one(y):
-            raise ShapeError(_located(f"'{op}': the two sides have different shapes (a vector meets a matrix or a row)", text, position))
-
-
-def _describe(program, k) -> str:
-    item = program[k]
-    return repr(item[1]) if item[0] in ("var", "num") else "the expression before it" if item[0] != "call" else f"{item[1]}(...)"
-
-
-def _located(message: str, text: str, position: int) -> str:
-    return str(ParseError(message, text, position))
-
-
-def _build(text, program, shapes, arguments_of, dims, variables, root) -> Expr:
-    names: dict[int, sympy.Symbol] = {}
-    letters = iter(["n", "m", "k", "p", "q", "r"] + [f"n{i}" for i in range(1, 10_000)])
-
-    def size(d):
-        root_class = dims.find(d)
-        if dims.one[root_class]:
-            return 1
-        if root_class not in names:
-            names[root_class] = sympy.Symbol(next(letters), integer=True, positive=True)
-        return names[root_class]
-
-    symbols: dict[str, Expr] = {}
-    for name, (kind, (rows, cols)) in variables.items():
-        if kind == "scalar":
-            symbols[name] = scalar(name)
-        elif kind == "vector":
-            symbols[name] = vector(name, size(rows))
-        else:
-            symbols[name] = matrix(name, size(rows), size(cols), symmetric=kind == "symmetric")
-    built: list = [None] * len(program)
-    try:
-        for k, item in enumerate(program):
-            args = [built[a] for a in arguments_of[k]]
-            kind = item[0]
-            if kind == "num":
-                built[k] = const(float(item[1]) if any(c in item[1] for c in ".eE") else int(item[1]))
-            elif kind == "var":
-                built[k] = eye(size(shapes[k][0])) if item[1] == "eye" else symbols[item[1]]
-            elif kind == "tr":
-                built[k] = args[0].T
-            elif kind == "neg":
-                built[k] = -args[0]
-            elif kind == "bin":
-                built[k] = _binary(item[1], args[0], args[1])
-            elif item[1] in CONSTRUCTORS:
-                rows, cols = (size(d) for d in shapes[k])
-                built[k] = ones(rows, cols) * args[0]
-            else:
-                built[k] = FUNCTIONS[item[1]](args[0])
-    except ShapeError as error:
-        raise ShapeError(_located(str(error), text, item[-1] if isinstance(item[-1], int) else 0)) from None
-    return built[root]
-
-
-def _binary(op: str, a: Expr, b: Expr) -> Expr:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b if (a.is_scalar or b.is_scalar) else a @ b
-    if op == "/":
-        return a / b
-    if op == ".*":
-        return a * b
-    if op == "./":
-        return a / b
-    exponent = b.value if hasattr(b, "value") else None
-    if exponent is None:
-        from .simplify import simplify
-
-        exponent = getattr(simplify(b), "value", None)
-    return a**exponent
-
-
-def to_syntax(expr: Expr) -> str:
-    """The expression in the string syntax, fully parenthesised, so parse(to_syntax(e)) rebuilds e.
-
-    >>> mc.to_syntax(mc.parse("x'*A*x + 2*sum(exp(x))"))
-    "(((x)'*A)*x) + (2*sum(exp(x)))"
-    """
-    from fractions import Fraction
-
-    from .expr import Const, Identity, Let, Ones, Symbol
-    from .printing.common import postorder
-
-    code: dict = {}
-
-    def summand(term: Expr) -> str:
-        """A scalar broadcast over a sum's shape is written as the scalar: parse broadcasts it back."""
-        if isinstance(term, ops.Scale) and isinstance(term.args[1], Ones) and not isinstance(term.args[0], Const):
-            return code[term.args[0]]
-        return code[term]
-
-    names = {"sum": "sum", "trace": "tr", "det": "det", "logdet": "logdet", "inv": "inv", "norm": "norm2",
-             "softmax": "softmax", "logsumexp": "logsumexp", "diag": "diag"}
-    for node in postorder([expr]):
-        a = [code[c] for c in node.args]
-        if isinstance(node, Symbol):
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", node.label) or node.label in KEYWORDS:
-                raise ParseError(f"to_syntax: the name {node.label!r} cannot be written in the string syntax")
-            code[node] = node.label
-        elif isinstance(node, Const):
-            value = node.value
-            if isinstance(value, sympy.Expr):
-                raise ParseError("to_syntax: a constant that is a dimension cannot be written in the string syntax")
-            number = repr(float(value)) if isinstance(value, (Fraction, float)) else str(value)
-            code[node] = f"(-{number.lstrip('-')})" if value < 0 else number
-        elif isinstance(node, Identity):
-            code[node] = "eye"
-        elif isinstance(node, Ones):
-            code[node] = "vector(1)" if node.shape[1] == 1 else "matrix(1)"
-        elif isinstance(node, Let):
-            code[node] = a[0]
-        elif isinstance(node, ops.Scale) and isinstance(node.args[1], Ones) and isinstance(node.args[0], Const):
-            code[node] = f"{'vector' if node.shape[1] == 1 else 'matrix'}({a[0]})"
-        elif ops.negated(node) is not None:
-            code[node] = f"(-{a[1]})"
-        elif isinstance(node, ops.Add) and len(a) == 2 and ops.negated(node.args[1]) is not None:
-            code[node] = f"({summand(node.args[0])} - {summand(ops.negated(node.args[1]))})"
-        elif isinstance(node, ops.Add):
-            code[node] = "(" + " + ".join(summand(t) for t in node.args) + ")"
-        elif isinstance(node, ops.Scale):
-            code[node] = f"({a[0]}*{a[1]})"
-        elif isinstance(node, ops.MatMul):
-            code[node] = "(" + "*".join(a) + ")"
-        elif isinstance(node, ops.Hadamard):
-            code[node] = f"({a[0]} .* {a[1]})"
-        elif isinstance(node, ops.Transpose):
-            code[node] = f"({a[0]})'"
-        elif isinstance(node, ops.Power):
-            p = node.exponent
-            exponent = repr(float(p)) if isinstance(p, (Fraction, float)) else str(p)
-            exponent = f"(-{exponent.lstrip('-')})" if p < 0 else exponent
-            code[node] = f"({a[0]}{'^' if node.args[0].is_scalar else '.^'}{exponent})"
-        elif isinstance(node, ops.Elementwise) and node.function.name in FUNCTIONS:
-            code[node] = f"{node.function.name}({a[0]})"
-        elif node.name in names:
-            code[node] = f"{names[node.name]}({a[0]})"
-        else:
-            raise ParseError(f"to_syntax: {node.name} has no form in the string syntax")
-    text = code[expr]
-    return text[1:-1] if text.startswith("(") and _balanced_outer(text) else text
-
-
-def _balanced_outer(text: str) -> bool:
-    depth = 0
-    for index, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and index < len(text) - 1:
-            return False
-    return True
+    functions = _syntax_functions()
+    keywords = set(functions) | set(CONSTRUCTORS) | {IDENTITY}
+    program = _ShuntingYard(text, tokenize(text), keywords).run()
+    inferred = _ShapeInference(text, program, types, functions)
+    root = inferred.run()
+    return _Build(inferred).run(root)

@@ -18,13 +18,18 @@ from ..registry import syntax_names
 from .common import Printer
 from .notation import PREC_ATOM
 
-CONSTRUCTORS = ("vector", "matrix", "eye")  # the syntax's words that are not functions
+# The syntax's own words beside the registry's function names (the parser reads them from
+# here): norm1(x) is sum(abs(x)); vector(c) and matrix(c) spread the number c over a shape
+# inferred from their neighbours; eye is the identity of an inferred size.
+SUGAR = {"norm1": ("abs", "sum")}  # spelling -> the public functions it applies, innermost first
+CONSTRUCTORS = ("vector", "matrix")
+IDENTITY = "eye"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def reserved_words() -> set[str]:
-    """Names no variable may take in the string syntax: its functions and constructors."""
-    return set(syntax_names()) | set(CONSTRUCTORS) | {"norm1"}
+    """Names no variable may take in the string syntax: its functions and its own words."""
+    return set(syntax_names()) | set(SUGAR) | set(CONSTRUCTORS) | {IDENTITY}
 
 
 def _cannot_write(what: str) -> ParseError:
