@@ -92,7 +92,9 @@ def _run_grad(args, out) -> int:
         result["check"] = {"ok": report.ok, "max_abs_error": report.max_abs_error, "max_rel_error": report.max_rel_error}
         status = 0 if report.ok else 1
     if args.code:
-        source = to_numpy_source(list(expr.variables.values()), [expr, *gradients], name="value_and_grad")
+        inputs = list(expr.variables.values())
+        pairs = [(k + 1, inputs.index(variable)) for k, variable in enumerate(variables)]
+        source = to_numpy_source(inputs, [expr, *gradients], name="value_and_grad", gradient_pairs=pairs)
         lines.append(source)
         result["code"] = source
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else "\n\n".join(lines), file=out)

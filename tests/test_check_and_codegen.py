@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import time
 
@@ -11,6 +12,8 @@ import pytest
 import sympy
 
 import matcalc as mc
+from matcalc import cli
+from matcalc.numeric import lambdify as lambdify_module
 
 n, m = mc.dims("n m")
 W, a, b, t = mc.matrix("W", n, m), mc.vector("a", m), mc.vector("b", n), mc.vector("t", n)
@@ -154,3 +157,42 @@ def test_user_elementwise_function_in_generated_code():
     assert namespace["check_f"](np.ones((2, 3)) / 3, np.arange(3.0)) < 1e-6
     with pytest.raises(mc.OperandError, match="undefined functions"):
         mc.elementwise("evil", sympy.Lambda(u, sympy.Function("os.system")(u)))
+
+
+def test_exported_source_takes_the_gradient_pairs_a_caller_knows():
+    W_grad, a_grad = mc.grad(LOSS, [W, a])
+    source = mc.to_numpy_source([W, a, b, t], [LOSS, a_grad, W_grad], name="f", gradient_pairs=[(1, 1), (2, 0)])
+    namespace: dict = {}
+    exec(compile(source, "exported", "exec"), namespace)
+    rng = np.random.default_rng(2)
+    args = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3), rng.normal(size=3)
+    assert namespace["check_f"](*args) < 1e-6
+    wrong = mc.to_numpy_source([W, a, b, t], [LOSS, 2 * a_grad], gradient_pairs=[(1, 1)])
+    exec(compile(wrong, "exported", "exec"), namespace)
+    with pytest.raises(AssertionError, match="gradient 1 disagrees with finite differences"):
+        namespace["check_f"](*args)
+    assert "def check_f" not in mc.to_numpy_source([W, a, b, t], [LOSS, a_grad], gradient_pairs=[])
+
+
+@pytest.mark.parametrize(
+    "pairs, message",
+    [([(1, 0)], "shapes differ"), ([(0, 1)], "names no gradient"), ([(1, 9)], "names no gradient"), ([1], "is \\(output index")],
+)
+def test_gradient_pairs_that_cannot_be_right_are_refused(pairs, message):
+    with pytest.raises(mc.OperandError, match=message):
+        mc.to_numpy_source([W, a, b, t], [LOSS, mc.grad(LOSS, a)], gradient_pairs=pairs)
+
+
+def test_the_cli_exports_checked_code_without_differentiating_twice(capsys, monkeypatch):
+    def differentiated_again(*args):
+        raise AssertionError("to_numpy_source differentiated the loss again")
+
+    monkeypatch.setattr(lambdify_module, "grad", differentiated_again)
+    assert cli.main(["grad", "0.5*norm2(A*x - y)^2", "--wrt", "x", "--wrt", "A", "--code", "numpy"]) == 0
+    source = capsys.readouterr().out.split("∂/∂A = ", 1)[1].split("\n", 1)[1]
+    namespace: dict = {}
+    exec(compile(source, "exported", "exec"), namespace)
+    rng = np.random.default_rng(4)
+    values = {"A": rng.normal(size=(3, 2)), "x": rng.normal(size=2), "y": rng.normal(size=3)}
+    arguments = [values[name] for name in inspect.signature(namespace["value_and_grad"]).parameters if name in values]
+    assert namespace["check_value_and_grad"](*arguments) < 1e-6

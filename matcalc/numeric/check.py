@@ -20,6 +20,8 @@ from ..expr import Expr, Let, Symbol
 from ..ops import Det, Elementwise, Inverse, LogDet, Power
 from ..ops.elementwise import log_f, sqrt_f
 from ..printing.common import postorder
+from ..second import hessian
+from ..second import jacobian as symbolic_jacobian
 from ..shapes import shape_str
 from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
@@ -401,8 +403,6 @@ def check_jacobian(f: Expr, x: Symbol, jacobian=None, dims: dict | None = None, 
     >>> mc.check_jacobian(mc.softmax(z), z).ok
     True
     """
-    from ..second import jacobian as symbolic_jacobian
-
     if not isinstance(f, Expr):
         raise MatcalcError("check_jacobian: f must be a matcalc expression")
     (x,), _ = _check_variables(x, "check_jacobian")
@@ -415,8 +415,6 @@ def check_jacobian(f: Expr, x: Symbol, jacobian=None, dims: dict | None = None, 
 
 
 def _check_hessian(loss: Expr, variables: list, formula, dims, values, seed) -> CheckResult:
-    from ..second import hessian
-
     if len(variables) != 1 or variables[0].shape[1] != 1:
         raise MatcalcError("check: order=2 needs one vector or scalar variable")
     (x,) = variables

@@ -8,8 +8,10 @@ import sympy
 from ..errors import EvaluationError
 from ..expr import Expr, Symbol
 from ..printing.common import postorder
+from ..printing.text import text
 from ..shapes import shape_str
-from .codegen import compile_generated, generate
+from .codegen import generate
+from .emit_numpy import compile_generated
 
 _COMPILED: dict = {}
 _COMPILED_LIMIT = 512
@@ -160,8 +162,6 @@ def evaluate(expr: Expr, values: dict):
 def not_finite_reason(expr: Expr, symbols: list[Symbol], arguments: list, sizes: dict) -> str:
     """Which subexpression first becomes nan or ±inf at this point, though its arguments are
     finite, and the argument entry that did it: "log(x) is nan where x[1] = −2"."""
-    from ..printing.text import text
-
     nodes = [node for node in postorder([expr]) if node.args]
     outputs = call_checked(compiled(symbols, nodes), arguments, sizes)
     outputs = [outputs] if len(nodes) == 1 else outputs
