@@ -12,7 +12,13 @@ import os
 import sys
 
 from . import demo as demo_module
+from .derivation import derive
+from .diff import grad
 from .errors import MatcalcError
+from .numeric.check import check
+from .numeric.lambdify import to_numpy_source
+from .parse import parse
+from .printing.latex import latex
 
 EXAMPLES = """examples:
   matcalc grad "0.5*norm2(A*x - b)^2" --wrt x
@@ -56,9 +62,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_grad(args, out) -> int:
-    from . import check, derive, latex, parse, to_numpy_source
-    from .diff import grad
-
     types = {}
     for item in args.var:
         name, sep, kind = item.partition("=")

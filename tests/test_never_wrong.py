@@ -355,3 +355,10 @@ def test_lets_that_share_a_name_print_apart_in_the_order_they_are_defined():
     assert str(loss) == "sum((h⁽³⁾ − t)²)/2"
     assert "h^{(3)}" in mc.latex(loss)
     assert str(mc.grad(loss, Ws[0])).count("h⁽") == 3
+
+
+def test_the_sigmoids_derivative_keeps_its_digits_far_from_zero():
+    z = mc.vector("z", 4)
+    z0 = np.array([30.0, 35.0, 40.0, -45.0])
+    expected = np.exp(-np.abs(z0)) / (1 + np.exp(-np.abs(z0))) ** 2  # σ(u)σ(−u), exact in float64 here
+    np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(mc.sigmoid(z)), z), {z: z0}).ravel(), expected, rtol=1e-12)

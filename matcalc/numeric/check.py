@@ -17,8 +17,6 @@ import sympy
 from ..diff import _check_loss, _check_variables, grad
 from ..errors import EvaluationError, MatcalcError
 from ..expr import Expr, Let, Symbol
-from ..ops import Det, Elementwise, Inverse, LogDet, Power
-from ..ops.elementwise import log_f, sqrt_f
 from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
@@ -98,20 +96,14 @@ def _default_sizes(exprs, given: dict) -> dict:
 
 
 def _roles(loss: Expr) -> tuple[set, set]:
-    """Variables that sit (through transposes and names) under inverses/determinants, and
-    under logs, square roots or negative/fractional powers."""
-    inverted, positive = set(), set()
+    """Variables that sit (through transposes and names) under an operation whose argument must
+    be invertible (inverses, determinants) or positive (logs, roots, negative powers), as each
+    operation's record declares."""
+    roles: dict[str, set] = {"invertible": set(), "positive": set()}
     for node in postorder([loss]):
-        under = None
-        if isinstance(node, (Inverse, Det, LogDet)):
-            under = inverted
-        elif isinstance(node, Elementwise) and node.function in (log_f, sqrt_f):
-            under = positive
-        elif isinstance(node, Power) and not (isinstance(node.exponent, int) and node.exponent >= 0):
-            under = positive
-        if under is not None:
-            under.update(n for n in postorder([node.args[0]]) if isinstance(n, Symbol))
-    return inverted, positive
+        if node.argument_domain in roles:
+            roles[node.argument_domain].update(n for n in postorder([node.args[0]]) if isinstance(n, Symbol))
+    return roles["invertible"], roles["positive"]
 
 
 def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: int) -> dict:

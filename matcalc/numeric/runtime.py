@@ -18,8 +18,9 @@ def _sigmoid(x, out=None):
 
 
 def _sigmoid_prime(x, out=None):
-    s = _sigmoid(x)
-    return np.multiply(s, 1.0 - s, out=out)
+    # σ(x)σ(−x) = e/(1 + e)² with e = exp(−|x|): s(1 − s) would lose every digit once σ(x) rounds to 1
+    e = np.exp(-np.abs(x))
+    return np.divide(e, np.square(1.0 + e), out=out)
 
 
 def _softmax(x):
