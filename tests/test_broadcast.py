@@ -70,3 +70,36 @@ def test_sums_along_an_axis_are_ones_times_the_matrix():
 def test_an_axis_other_than_0_or_1_is_refused(axis):
     with pytest.raises(mc.OperandError, match="axis must be 0"):
         mc.sum(mc.matrix("X", 3, 4), axis=axis)
+
+
+def _numpy_softmax(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def test_softmax_and_logsumexp_of_a_matrix_work_column_by_column_or_row_by_row():
+    X = mc.matrix("X", 3, 4)
+    X0 = np.random.default_rng(1).normal(size=(3, 4)) * 200  # large: the shift by each column's maximum matters
+    np.testing.assert_allclose(mc.evaluate(mc.softmax(X), {X: X0}), _numpy_softmax(X0))
+    np.testing.assert_allclose(mc.evaluate(mc.softmax(X, axis=1), {X: X0}), _numpy_softmax(X0.T).T)
+    top = X0.max(axis=0, keepdims=True)
+    np.testing.assert_allclose(mc.evaluate(mc.logsumexp(X), {X: X0}), top + np.log(np.exp(X0 - top).sum(axis=0, keepdims=True)))
+    assert mc.logsumexp(X).shape == (1, 4) and mc.logsumexp(X, axis=1).shape == (3, 1)
+    assert str(mc.softmax(X, axis=1)) == "softmax(Xᵀ)ᵀ"
+
+
+def test_column_softmax_cross_entropy_gradient():
+    k, batch = mc.dims("k N")
+    Z, T = mc.matrix("Z", k, batch), mc.matrix("T", k, batch)
+    loss = -mc.sum(T * mc.log(mc.softmax(Z)))
+    assert str(mc.grad(loss, Z)) == "softmax(Z) ⊙ (𝟏𝟏ᵀT) − T"  # = softmax(Z) − T where T's columns sum to 1
+    assert mc.check(loss, Z).ok
+    C = mc.matrix("C", 1, batch)
+    for other in (mc.sum(C * mc.logsumexp(Z)), mc.sum(T * mc.softmax(Z, axis=1)), mc.sum(mc.logsumexp(Z, axis=1))):
+        assert mc.check(other, Z).ok
+
+
+@pytest.mark.parametrize("function", [mc.softmax, mc.logsumexp])
+def test_a_bad_axis_is_refused(function):
+    with pytest.raises(mc.OperandError, match="axis must be 0"):
+        function(mc.matrix("X", 3, 4), axis=2)

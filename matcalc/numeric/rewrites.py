@@ -57,7 +57,7 @@ def stable_logarithm(node: Expr) -> Expr | None:
         return negate(softplus(negate(inner.args[0])))
     if isinstance(inner, Softmax):
         x = inner.args[0]
-        return make(Add, (x, negate(make(Scale, (make(LogSumExp, (x,)), make(Ones, (), x.shape))))))
+        return x - make(LogSumExp, (x,))  # the row of logsumexps broadcast down the columns
     rest = _one_plus(inner)
     return None if rest is None else _stable_log_of_one_plus(rest)
 

@@ -24,13 +24,14 @@ def _sigmoid_prime(x, out=None):
 
 
 def _softmax(x):
-    e = np.exp(x - np.max(x))
-    return e / np.sum(e)
+    # each column, shifted by its largest entry so that exp never overflows
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
 
 
 def _logsumexp(x):
-    top = np.max(x)
-    return (top + np.log(np.sum(np.exp(x - top)))).reshape(1, 1)
+    top = np.max(x, axis=0, keepdims=True)
+    return top + np.log(np.sum(np.exp(x - top), axis=0, keepdims=True))
 
 
 def _logdet(x):

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import sympy
 
-from ..errors import ShapeError
-from ..expr import Const, Expr, make, sympy_number
+from ..errors import OperandError, ShapeError
+from ..expr import Const, Expr, Ones, as_expr, make, sympy_number
 from ..printing.notation import PREC_POSTFIX, Notation, call, postfix
 from ..shapes import same_dim, shape_str
 from .bilinear import Frob, Hadamard, MatMul, Scale
@@ -21,11 +21,6 @@ def _neg(expr: Expr) -> Expr:
 def _require_square(name: str, x: Expr) -> None:
     if not same_dim(x.shape[0], x.shape[1]):
         raise ShapeError(f"{name}: needs a square matrix, got {shape_str(x.shape)}")
-
-
-def _require_vector(name: str, x: Expr) -> None:
-    if x.shape[1] != 1:
-        raise ShapeError(f"{name}: needs a column vector, got {shape_str(x.shape)}")
 
 
 class Power(Expr):
@@ -219,69 +214,111 @@ class Norm(Expr):
 
 
 
+def _along_axis(cls: type, x, axis) -> Expr:
+    """cls over x column by column (axis 0, as vectors are columns), or row by row (axis 1,
+    written as cls(xᵀ)ᵀ)."""
+    x = as_expr(x, cls.api)
+    if isinstance(axis, bool) or axis not in (0, 1):
+        raise OperandError(f"{cls.api}: axis must be 0 (each column) or 1 (each row), got {axis!r}")
+    if axis == 0:
+        return make(cls, (x,))
+    return make(Transpose, (make(cls, (make(Transpose, (x,)),)),))
+
+
+def _spread_rows(row: Expr, rows) -> Expr:
+    """𝟏r: a 1×m row repeated down n rows (the row itself when n is 1)."""
+    return row if rows == 1 else make(MatMul, (make(Ones, (), (rows, 1)), row))
+
+
+def _column_sums(x: Expr) -> Expr:
+    """𝟏ᵀX: each column's sum."""
+    return make(MatMul, (make(Transpose, (make(Ones, (), (x.shape[0], 1)),)), x))
+
+
 class Softmax(Expr):
-    """softmax(x) = exp(x)/𝟏ᵀexp(x) of a column vector."""
+    """softmax(X) = exp(X)/𝟏ᵀexp(X), column by column (a vector is one column); axis=1 row by row."""
 
     __slots__ = ()
     name = "softmax"
     api = "softmax"
-    signatures = ("(n,1)->(n,1)",)
+    signatures = ("(a,b)->(a,b)",)
     notation = call("softmax", "\\operatorname{softmax}")
     family = "nonlinear"
-    why = "ds = s ⊙ dx − s(sᵀdx), so C:ds = (s ⊙ C − s(sᵀC)):dx"
+    why = "ds = s ⊙ dx − s(sᵀdx) per column, so C:ds = (s ⊙ C − s(sᵀC)):dx"
     why_latex = r"C:\mathrm{d}s = (s \odot C - s\,s^\top C):\mathrm{d}x"
 
     @classmethod
+    def build(cls, x, axis=0) -> Expr:
+        return _along_axis(cls, x, axis)
+
+    @classmethod
     def shape_rule(cls, args, params):
-        _require_vector("softmax", args[0])
         return args[0].shape
 
-    def pullback(self, index, adjoint):
+    def _change(self, direction: Expr) -> Expr:
+        """S ⊙ D − S ⊙ 𝟏𝟏ᵀ(S ⊙ D): how softmax moves along D (and, S being symmetric per
+        column in this sense, its adjoint of D); s ⊙ d − s(sᵀd) for a vector."""
         s = self
-        weighted = make(MatMul, (make(Transpose, (s,)), adjoint))
-        return make(Add, (make(Hadamard, (s, adjoint)), _neg(make(Scale, (weighted, s)))))
+        if s.is_vector:
+            weighted = make(MatMul, (make(Transpose, (s,)), direction))
+            return make(Add, (make(Hadamard, (s, direction)), _neg(make(Scale, (weighted, s)))))
+        weighted = make(Hadamard, (s, direction))
+        spread = _spread_rows(_column_sums(weighted), s.shape[0])
+        return make(Add, (weighted, _neg(make(Hadamard, (s, spread)))))
+
+    def pullback(self, index, adjoint):
+        return self._change(adjoint)
 
     def differential(self, dargs):
-        s, dx = self, dargs[0]
-        weighted = make(MatMul, (make(Transpose, (s,)), dx))
-        return make(Add, (make(Hadamard, (s, dx)), _neg(make(Scale, (weighted, s)))))
+        return self._change(dargs[0])
 
     def numpy_code(self, args, dim_code):
         return f"_softmax({args[0]})"
 
     def entrywise(self, args, size):
-        exps = args[0].applyfunc(sympy.exp)
-        return exps / sympy.Add(*exps)
-
+        x = args[0]
+        columns = []
+        for j in range(x.cols):
+            exps = x[:, j].applyfunc(sympy.exp)
+            columns.append(exps / sympy.Add(*exps))
+        return sympy.Matrix.hstack(*columns)
 
 
 class LogSumExp(Expr):
-    """log 𝟏ᵀexp(x) of a column vector."""
+    """log 𝟏ᵀexp(X), column by column: a scalar for a vector, a row for a matrix; axis=1 row by row."""
 
     __slots__ = ()
     name = "logsumexp"
     api = "logsumexp"
-    signatures = ("(n,1)->(1,1)",)
+    signatures = ("(a,b)->(1,b)",)
     notation = call("logsumexp", "\\operatorname{logsumexp}")
     family = "nonlinear"
-    why = "d logsumexp(x) = softmax(x):dx"
+    why = "d logsumexp(x) = softmax(x):dx, for each column"
     why_latex = r"\mathrm{d}\operatorname{logsumexp}(x) = \operatorname{softmax}(x):\mathrm{d}x"
 
     @classmethod
+    def build(cls, x, axis=0) -> Expr:
+        return _along_axis(cls, x, axis)
+
+    @classmethod
     def shape_rule(cls, args, params):
-        _require_vector("logsumexp", args[0])
-        return (1, 1)
+        return (1, args[0].shape[1])
 
     def pullback(self, index, adjoint):
-        return make(Scale, (adjoint, make(Softmax, (self.args[0],))))
+        x = self.args[0]
+        if x.is_vector or x.is_scalar:
+            return make(Scale, (adjoint, make(Softmax, (x,))))
+        return make(Hadamard, (make(Softmax, (x,)), _spread_rows(adjoint, x.shape[0])))
 
     def differential(self, dargs):
-        return make(MatMul, (make(Transpose, (make(Softmax, (self.args[0],)),)), dargs[0]))
+        x = self.args[0]
+        if x.is_vector or x.is_scalar:
+            return make(MatMul, (make(Transpose, (make(Softmax, (x,)),)), dargs[0]))
+        return _column_sums(make(Hadamard, (make(Softmax, (x,)), dargs[0])))
 
     def numpy_code(self, args, dim_code):
         return f"_logsumexp({args[0]})"
 
     def entrywise(self, args, size):
-        return sympy.Matrix([[sympy.log(sympy.Add(*[sympy.exp(e) for e in args[0]]))]])
-
-
+        x = args[0]
+        return sympy.Matrix([[sympy.log(sympy.Add(*[sympy.exp(e) for e in x[:, j]])) for j in range(x.cols)]])
