@@ -419,17 +419,18 @@ class _ShapeInference:
         return self.entrywise(item, left, right)
 
     def entrywise(self, item: Item, left: int, right: int) -> ClassShape:
-        """+ - .* ./ : a scalar side is spread over the other; otherwise the shapes are one."""
-        if self.is_scalar(left):
-            return self.shapes[right]
-        if self.is_scalar(right):
-            return self.shapes[left]
-        pairs = list(zip(self.shapes[left], self.shapes[right]))
-        if any(self.dims.is_one(a) != self.dims.is_one(b) for a, b in pairs):
-            raise self.error(f"'{item.text}': the two sides have different shapes (a vector meets a matrix or a row)", item)
-        for a, b in pairs:
-            self.dims.union(a, b)
-        return self.shapes[left]
+        """+ - .* ./ broadcast as NumPy does: along each axis a size of 1 is spread over the
+        other side's size (a scalar over everything, a column over a matrix's columns);
+        sizes that are not 1 are one size."""
+        shape = []
+        for a, b in zip(self.shapes[left], self.shapes[right]):
+            a_one, b_one = self.dims.is_one(a), self.dims.is_one(b)
+            if a_one != b_one:
+                shape.append(b if a_one else a)
+            else:
+                self.dims.union(a, b)
+                shape.append(a)
+        return tuple(shape)
 
     def product(self, item: Item, left: int, right: int) -> ClassShape:
         """* scales when a side is a scalar and is the matrix product otherwise; / divides by a scalar."""

@@ -103,3 +103,13 @@ def test_column_softmax_cross_entropy_gradient():
 def test_a_bad_axis_is_refused(function):
     with pytest.raises(mc.OperandError, match="axis must be 0"):
         function(mc.matrix("X", 3, 4), axis=2)
+
+
+def test_the_parser_broadcasts_as_the_operators_do():
+    e = mc.parse("sum(tanh(W*X + b))", b="vector")
+    assert str(e) == "sum(tanh(WX + b𝟏ᵀ))"
+    assert str(mc.parse("x + y'")) == "x𝟏ᵀ + 𝟏yᵀ"
+    W, b = e.variables["W"], e.variables["b"]
+    inferred = sorted({d for v in e.variables.values() for d in v.shape if not isinstance(d, int)}, key=str)
+    values = random_values([e], sizes=dict(zip(inferred, (3, 4, 5))), seed=7)
+    assert_gradient_correct(e, [W, b], values)
