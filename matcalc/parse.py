@@ -450,8 +450,8 @@ class _ShapeInference:
         return rows, cols
 
     def power(self, item: Item, base: int, exponent: int) -> ClassShape:
-        if not _is_number(self.program, exponent):
-            raise self.error(f"'{item.text}': the exponent must be a number", item)
+        if not (_is_number(self.program, exponent) or self.is_scalar(exponent)):
+            raise self.error(f"'{item.text}': the exponent must be a number or a scalar", item)
         if item.text == "^" and not self.is_scalar(base):
             raise self.error(f"'^' raises a scalar to a power; use '.^' for {self.describe(base)}", item)
         return self.shapes[base]
@@ -550,7 +550,8 @@ class _Build:
 
     def binary(self, k: int, item: Item, arguments: list[Expr]) -> Expr:
         if item.text in ("^", ".^"):
-            return arguments[0] ** self.exponent(self.inferred.operands[k][1])
+            exponent = self.inferred.operands[k][1]
+            return arguments[0] ** (self.exponent(exponent) if _is_number(self.inferred.program, exponent) else arguments[1])
         return _OPERATORS[item.text](*arguments)
 
     def exponent(self, k: int):

@@ -53,6 +53,7 @@ CASES = [
     (ops.Kron, *_kron_case(), {}),
     (ops.KronContract, *_kron_contract_case(), {}),
     (ops.Power, mc.frob(C, X**3) + mc.sum(X**-1) + mc.sum(X**0.5), [X], {"positive": True}),
+    (ops.PowerOf, mc.frob(C, X**s) + mc.sum(u ** (s * s)), [X, s, u], {"positive": True}),
     (ops.Inverse, mc.frob(Q, mc.inv(Q @ Q.T + mc.eye(N))), [Q], {}),
     (ops.Det, mc.det(Q), [Q], {}),
     (ops.LogDet, mc.logdet(Q @ Q.T), [Q], {}),

@@ -14,7 +14,7 @@ from ..shapes import is_one, same_dim, same_shape, shape_str
 from .bilinear import Hadamard, MatMul, Scale
 from .elementwise import apply, exp_f
 from .linear import Add, Transpose
-from .nonlinear import Power
+from .nonlinear import Power, PowerOf
 
 
 def _operand(value, where: str) -> Expr:
@@ -51,14 +51,12 @@ def divide(a, b) -> Expr:
 
 
 def power(x, exponent) -> Expr:
-    """x ** p entry by entry, for a constant exponent p."""
+    """x ** p entry by entry, for a number p or a scalar expression p."""
     x = _operand(x, "**")
     if isinstance(exponent, Const) and not isinstance(exponent.value, sympy.Expr):
         exponent = exponent.value
     if isinstance(exponent, Expr):
-        raise OperandError(
-            "**: the exponent must be a number; for a variable exponent write exp(p * log(x))"
-        )
+        return make(PowerOf, (x, exponent))
     exponent = number_value(exponent, "**")
     if isinstance(exponent, sympy.Expr):
         raise OperandError("**: the exponent must be a number, not a dimension")

@@ -11,7 +11,8 @@ from ..expr import Const, Expr, Ones, as_expr, make, sympy_number
 from ..printing.notation import PREC_POSTFIX, Notation, call, postfix
 from ..shapes import same_dim, shape_str
 from .bilinear import Frob, Hadamard, MatMul, Scale
-from .linear import Add, Trace, Transpose
+from .elementwise import apply, log_f
+from .linear import Add, Sum, Trace, Transpose
 
 
 def _neg(expr: Expr) -> Expr:
@@ -75,6 +76,53 @@ class Power(Expr):
         exponent = sympy_number(self.exponent)
         return args[0].applyfunc(lambda entry: entry**exponent)
 
+
+
+class PowerOf(Expr):
+    """X^s entry by entry, for a scalar expression s (a variable, say): X ** s."""
+
+    __slots__ = ()
+    name = "power_of"
+    notation = Notation("raised", "", "", ".^", PREC_POSTFIX)
+    family = "nonlinear"
+    argument_domain = "positive"  # a real power of a negative number is not real
+    why = "d(X^s) = sX^(s−1) ⊙ dX + (X^s ⊙ log X) ds"
+    why_latex = r"\mathrm{d}(X^{s}) = sX^{s-1} \odot \mathrm{d}X + (X^{s} \odot \log X)\,\mathrm{d}s"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        base, exponent = args
+        if exponent.shape != (1, 1):
+            raise ShapeError(f"**: the exponent must be a scalar, got {shape_str(exponent.shape)}")
+        return base.shape
+
+    def _slope(self) -> Expr:
+        """sX^(s−1), the change per change of X."""
+        base, exponent = self.args
+        return exponent * make(PowerOf, (base, exponent - 1))
+
+    def _log_weighted(self) -> Expr:
+        """X^s ⊙ log X, the change per change of s."""
+        return self * apply(log_f, self.args[0])
+
+    def pullback(self, index, adjoint):
+        if index == 0:
+            return adjoint * self._slope()
+        return make(Sum, (adjoint * self._log_weighted(),))
+
+    def differential(self, dargs):
+        d_base, d_exponent = dargs
+        terms = ([self._slope() * d_base] if d_base is not None else []) + (
+            [self._log_weighted() * d_exponent] if d_exponent is not None else []
+        )
+        return terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+
+    def numpy_code(self, args, dim_code):
+        return f"np.power({args[0]}, {args[1]})"
+
+    def entrywise(self, args, size):
+        exponent = args[1][0, 0]
+        return args[0].applyfunc(lambda entry: entry**exponent)
 
 
 class Inverse(Expr):

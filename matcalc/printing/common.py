@@ -145,6 +145,13 @@ class Printer:
         elementwise_matrix = not (base.is_scalar or base.is_vector)
         return self.power(self.operand(base, PREC_ATOM), node.exponent, elementwise_matrix), PREC_POSTFIX
 
+    def format_raised(self, node, notation):
+        base, exponent = node.args
+        elementwise_matrix = not (base.is_scalar or base.is_vector)
+        exponent_text, exponent_prec = self.results[exponent]
+        raised = self.raised(self.operand(base, PREC_ATOM), exponent_text, exponent_prec >= PREC_ATOM, elementwise_matrix)
+        return raised, PREC_POSTFIX
+
     def format_norm(self, node, notation):
         x = node.args[0]
         return self.norm(self.operand(x, 0), not (x.is_vector or x.is_scalar)), PREC_ATOM

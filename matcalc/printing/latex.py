@@ -108,6 +108,10 @@ class LatexPrinter(Printer):
             value = str(exponent)
         return f"{{{operand}}}^{{{ring}{value}}}"
 
+    def raised(self, operand: str, exponent: str, atomic: bool, elementwise_matrix: bool) -> str:
+        ring = "\\circ " if elementwise_matrix else ""
+        return f"{{{operand}}}^{{{ring}{exponent}}}"
+
     def norm(self, inner: str, frobenius: bool) -> str:
         return f"\\left\\lVert {inner} \\right\\rVert" + ("_F" if frobenius else "")
 

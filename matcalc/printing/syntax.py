@@ -120,6 +120,10 @@ class SyntaxPrinter(Printer):
         written = f"({written})" if exponent < 0 else written
         return f"({self.results[base][0]}{'^' if base.is_scalar else '.^'}{written})", PREC_ATOM
 
+    def format_raised(self, node, notation):
+        base, exponent = (self.results[arg][0] for arg in node.args)
+        return f"({base}{'^' if node.args[0].is_scalar else '.^'}{exponent})", PREC_ATOM
+
     def format_norm(self, node, notation):
         return f"{notation.syntax}({self.results[node.args[0]][0]})", PREC_ATOM
 

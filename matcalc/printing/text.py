@@ -54,6 +54,9 @@ class TextPrinter(Printer):
             return operand + (ring + str(exponent) if ring else str(exponent).translate(_SUPERSCRIPT))
         return f"{operand}^{ring[1:]}({exponent})"
 
+    def raised(self, operand: str, exponent: str, atomic: bool, elementwise_matrix: bool) -> str:
+        return f"{operand}^{'∘' if elementwise_matrix else ''}{exponent if atomic else '(' + exponent + ')'}"
+
     def norm(self, inner: str, frobenius: bool) -> str:
         return f"‖{inner}‖" + ("_F" if frobenius else "")
 
