@@ -276,10 +276,9 @@ def apply(function: ElementwiseFunction, x) -> Expr:
 
 
 def _sigmoid_prime() -> ElementwiseFunction:
-    sig = 1 / (1 + sympy.exp(-_u))
     return ElementwiseFunction(
         "sigmoid'",
-        sympy.simplify(sympy.diff(sig, _u)),
+        sympy.exp(-_u) / (1 + sympy.exp(-_u)) ** 2,  # d/du 1/(1 + e⁻ᵘ), written out: sympy.simplify costs 0.1 s at import
         "σ'",
         "\\sigma'",
         numpy_template="_sigmoid_prime({x}{out})",
