@@ -36,7 +36,14 @@ from .printing.notation import Notation
 from .printing.text import TextPrinter, text
 from .second import jacobian
 from .shapes import shape_str
-from .simplify import Simplifier, scaled, split_number
+from .simplify import (
+    Simplifier,
+    double_transpose,
+    scaled,
+    split_number,
+    transpose_of_product,
+    transpose_of_symmetric,
+)
 
 
 class Differential(Expr):
@@ -536,8 +543,6 @@ def jacobian_view(loss: Expr, variables: list) -> View:
 
 def _transposes_only(expr: Expr) -> Expr:
     """Transposes pushed to the leaves and nothing else, to show the reversed order."""
-    from .simplify import double_transpose, transpose_of_product, transpose_of_symmetric
-
     rules = (double_transpose, transpose_of_symmetric, transpose_of_product)
     rebuilt: dict = {}
     for node in postorder([expr]):

@@ -5,10 +5,16 @@ type.  The engine walks the DAG bottom-up once, without recursion, memoising eve
 so shared subexpressions are simplified once and deep expressions cannot overflow the
 stack.  Each rule that fires can be recorded (its name, the expression before and after):
 derivations show them as steps.
+
+Its cost is linear in the size of the input: nested sums and products are flattened on the
+way down, in one step, rather than once per level on the way up; rules look at a sum's terms
+through dictionaries, not by rescanning it for each term; and the engine's work is bounded by
+a budget proportional to the input (see ``_WORK_PER_ARGUMENT``).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,16 +47,29 @@ class Rule:
     op: type
     apply: Callable[[Expr], Expr | None]
     summary: str
+    # A form of the rule tried on the way down, before the node's arguments are simplified.
+    before: Callable[[Expr], Expr | None] | None = None
 
 
 RULES: dict[type, list[Rule]] = {}
+# Rules with a ``before`` form, by operation.  Flattening a nested sum or product on the way
+# down builds the one flat node once; bottom-up it builds a flat node at every level
+# (A + B, then A + B + C, ...), which is quadratic in the number of terms.
+TOP_DOWN: dict[type, list[Rule]] = {}
 
 
-def rule(op: type, summary: str):
-    """Register ``fn`` as a rewrite rule for nodes of type ``op``; its name is the function's."""
+def rule(op: type, summary: str, before: Callable[[Expr], Expr | None] | None = None):
+    """Register ``fn`` as a rewrite rule for nodes of type ``op``; its name is the function's.
+
+    ``before``, when given, is the rule's form for the way down: it is tried before the node's
+    arguments are simplified, and ``fn`` after, as for every rule.
+    """
 
     def register(fn):
-        RULES.setdefault(op, []).append(Rule(fn.__name__, op, fn, summary))
+        entry = Rule(fn.__name__, op, fn, summary, before)
+        RULES.setdefault(op, []).append(entry)
+        if before is not None:
+            TOP_DOWN.setdefault(op, []).append(entry)
         return fn
 
     return register
@@ -113,6 +132,33 @@ def transposed(node: Expr) -> Expr:
     return make(Transpose, (node,))
 
 
+def spliced(e: Expr, repeats: bool = True) -> Expr | None:
+    """``e`` with every nested node of its own type (a sum in a sum, a product in a product)
+    replaced by that node's arguments, to any depth; None when there is none.
+
+    With ``repeats=False`` it gives None when a nested node occurs twice: (A + B) + (A + B)
+    is left to the rules that see the repeated term whole, and a sum of sums that share terms
+    (s₂ = s₁ + s₁, s₃ = s₂ + s₂, ...) cannot spread into exponentially many terms."""
+    op = type(e)
+    if not any(type(a) is op for a in e.args):
+        return None
+    flat, stack, seen = [], list(reversed(e.args)), set()
+    while stack:
+        node = stack.pop()
+        if type(node) is not op:
+            flat.append(node)
+        elif repeats or node not in seen:
+            seen.add(node)
+            stack.extend(reversed(node.args))
+        else:
+            return None
+    return make(op, tuple(flat))
+
+
+def spliced_once(e: Expr) -> Expr | None:
+    return spliced(e, repeats=False)
+
+
 def total(terms: list, shape) -> Expr:
     if not terms:
         return make(Zero, (), shape)
@@ -172,14 +218,9 @@ def transpose_of_constant(e):
 # --- products ------------------------------------------------------------------------------------
 
 
-@rule(MatMul, "A(BC) = (AB)C = ABC: a product is one chain")
+@rule(MatMul, "A(BC) = (AB)C = ABC: a product is one chain", before=spliced_once)
 def flatten_product(e):
-    if not any(isinstance(f, MatMul) for f in e.args):
-        return None
-    factors = []
-    for f in e.args:
-        factors.extend(f.args if isinstance(f, MatMul) else (f,))
-    return make(MatMul, tuple(factors))
+    return spliced(e)
 
 
 @rule(MatMul, "AI = IA = A")
@@ -229,11 +270,10 @@ def diagonal_product(e):
 
 
 def _inverse_pair(a: Expr, b: Expr) -> bool:
-    if isinstance(a, Inverse) and a.args[0] is b or isinstance(b, Inverse) and b.args[0] is a:
-        return True
-    if isinstance(a, Transpose) and isinstance(b, Transpose):
-        return _inverse_pair(a.args[0], b.args[0])
-    return False
+    """X⁻¹ and X side by side, in either order, or both transposed (any number of times)."""
+    while isinstance(a, Transpose) and isinstance(b, Transpose):
+        a, b = a.args[0], b.args[0]
+    return isinstance(a, Inverse) and a.args[0] is b or isinstance(b, Inverse) and b.args[0] is a
 
 
 @rule(MatMul, "X⁻¹X = XX⁻¹ = I")
@@ -251,7 +291,7 @@ def dot_with_hadamard(e):
     factors = list(e.args)
     for index in range(len(factors) - 1):
         row, column = factors[index], factors[index + 1]
-        if not (isinstance(row, Transpose) and row.args[0].is_vector and isinstance(column, Hadamard)):
+        if not (isinstance(column, Hadamard) and isinstance(row, Transpose) and row.args[0].is_vector):
             continue
         inside = hadamard_factors(column)
         bases = {_base_and_exponent(f)[0] for f in inside}
@@ -345,14 +385,9 @@ def combine_scalar_powers(e):
 # --- sums -------------------------------------------------------------------------------------------
 
 
-@rule(Add, "(A + B) + C = A + B + C: a sum is one list of terms")
+@rule(Add, "(A + B) + C = A + B + C: a sum is one list of terms", before=spliced_once)
 def flatten_sum(e):
-    if not any(isinstance(t, Add) for t in e.args):
-        return None
-    terms = []
-    for t in e.args:
-        terms.extend(t.args if isinstance(t, Add) else (t,))
-    return make(Add, tuple(terms))
+    return spliced(e)
 
 
 @rule(Add, "A + 0 = A")
@@ -392,14 +427,19 @@ def collect_like_terms(e):
     return total(terms, e.shape)
 
 
-def _replace_group(e: Expr, indices: list, combined: Expr) -> Expr:
-    """The sum with the terms at ``indices`` replaced by ``combined`` where the first stood."""
-    terms = []
-    for index, term in enumerate(e.args):
-        if index == indices[0]:
-            terms.append(combined)
-        elif index not in indices:
-            terms.append(term)
+def _replace_groups(e: Expr, groups: list) -> Expr | None:
+    """The sum with each group's terms, (indices, combined), replaced by ``combined`` where
+    the group's first term stood; None when there is no group.
+
+    The factoring rules below collect every group of a sum in one firing: one firing per
+    group would rebuild and rescan the whole sum for each, quadratic in its length."""
+    if not groups:
+        return None
+    first, dropped = {}, set()
+    for indices, combined in groups:
+        first[indices[0]] = combined
+        dropped.update(indices[1:])
+    terms = [first.get(index, term) for index, term in enumerate(e.args) if index not in dropped]
     return total(terms, e.shape)
 
 
@@ -410,6 +450,7 @@ def _factor_side(e: Expr, side: int):
         coefficient, core = split_number(term)
         if isinstance(core, MatMul):
             keyed.setdefault(core.args[side], []).append(index)
+    groups = []
     for factor, indices in keyed.items():
         if len(indices) < 2:
             continue
@@ -419,8 +460,8 @@ def _factor_side(e: Expr, side: int):
             rest = product(list(core.args[:-1] if side == -1 else core.args[1:]))
             inner.append(scaled(coefficient, rest, rest.shape))
         grouped = make(Add, tuple(inner))
-        return _replace_group(e, indices, make(MatMul, (grouped, factor) if side == -1 else (factor, grouped)))
-    return None
+        groups.append((indices, make(MatMul, (grouped, factor) if side == -1 else (factor, grouped))))
+    return _replace_groups(e, groups)
 
 
 @rule(Add, "sA + sB = s(A + B) for a common scalar factor s")
@@ -430,6 +471,7 @@ def factor_common_scalar(e):
         coefficient, symbolic, core = _split_coefficient(term)
         if symbolic is not None:
             keyed.setdefault(symbolic, []).append(index)
+    groups = []
     for symbolic, indices in keyed.items():
         if len(indices) < 2:
             continue
@@ -437,8 +479,8 @@ def factor_common_scalar(e):
         for index in indices:
             coefficient, _, core = _split_coefficient(e.args[index])
             inner.append(scaled(coefficient, core, core.shape))
-        return _replace_group(e, indices, make(Scale, (symbolic, make(Add, tuple(inner)))))
-    return None
+        groups.append((indices, make(Scale, (symbolic, make(Add, tuple(inner))))))
+    return _replace_groups(e, groups)
 
 
 @rule(Add, "cA + cB = c(A + B) when every term has the number c")
@@ -463,13 +505,14 @@ def factor_common_hadamard(e):
         if isinstance(term, Hadamard):
             for side, arg in enumerate(term.args):
                 keyed.setdefault(arg, {}).setdefault(index, term.args[1 - side])
+    groups, used = [], set()  # a term G ⊙ A is keyed by G and by A: it joins one group
     for factor, others in keyed.items():
-        if len(others) < 2:
+        indices = sorted(index for index in others if index not in used)
+        if len(indices) < 2:
             continue
-        indices = sorted(others)
-        combined = make(Hadamard, (factor, make(Add, tuple(others[i] for i in indices))))
-        return _replace_group(e, indices, combined)
-    return None
+        used.update(indices)
+        groups.append((indices, make(Hadamard, (factor, make(Add, tuple(others[i] for i in indices))))))
+    return _replace_groups(e, groups)
 
 
 @rule(Add, "−A + B is written B − A")
@@ -487,9 +530,16 @@ def positive_term_first(e):
 def order_transpose_pairs(e):
     split = [split_number(t) for t in e.args]
     cores = [core for _, core in split]
+    positions: dict = {}  # core -> the indices where it stands, in order
     for index, core in enumerate(cores):
-        if isinstance(core, Transpose) and core.args[0] in cores[index + 1 :]:
-            later = cores.index(core.args[0], index + 1)
+        positions.setdefault(core, []).append(index)
+    for index, core in enumerate(cores):
+        if not isinstance(core, Transpose):
+            continue
+        where = positions.get(core.args[0], ())
+        k = bisect.bisect_right(where, index)
+        if k < len(where):
+            later = where[k]
             if split[later][0] < 0 <= split[index][0]:
                 continue  # a sum starts with a positive term (positive_term_first)
             terms = list(e.args)
@@ -689,12 +739,26 @@ def kron_with_zero(e):
 
 # --- the engine --------------------------------------------------------------------------------------------
 
-_REWRITE_BUDGET_PER_NODE = 60
+# The simplifier's work is bounded by the size of what it is given, so that no input costs more
+# than linear time.  Work is counted in arguments: looking at a node's arguments, rebuilding
+# it over simplified ones, or trying its operation's rules costs one unit per argument, and
+# every node that rewrites build is looked at, so the count covers what the rules build too.
+# Each node of the input (not the nodes rewrites build) adds this many units per argument.
+# A sum of 3,000 terms or a 10,000-layer network is simplified to the end within it; a chain
+# W(W(⋯(Wx))) 1,000 deep, whose flat closed form alone has half a million factors and whose
+# factoring builds a product per term per level, stops early and comes back partly
+# simplified.  Every rewrite keeps the value, so a result cut short is still correct.
+_WORK_PER_ARGUMENT = 20
+_LEAST_WORK = 4000  # what any input gets, however small
 
 
-def _first_rewrite(node: Expr, trace: list | None) -> Expr | None:
-    for r in RULES.get(type(node), ()):
-        result = r.apply(node)
+def _cost(node: Expr) -> int:
+    return 1 + len(node.args)
+
+
+def _first_rewrite(node: Expr, trace: list | None, before: bool = False) -> Expr | None:
+    for r in (TOP_DOWN if before else RULES).get(type(node), ()):
+        result = r.before(node) if before else r.apply(node)
         if result is not None and result is not node:
             if trace is not None:
                 trace.append(Rewrite(r.name, node, result))
@@ -712,7 +776,14 @@ class Simplifier:
     def __call__(self, root: Expr) -> Expr:
         memo, alias = self.memo, {}
         chasing: set = set()  # targets pushed to resolve an alias, to detect rewrite cycles
-        budget = _REWRITE_BUDGET_PER_NODE * 64
+        given: set = set()  # nodes of the input, as opposed to nodes that rewrites built
+
+        def grant(nodes) -> int:
+            fresh = [n for n in nodes if n not in given]
+            given.update(fresh)
+            return _WORK_PER_ARGUMENT * sum(_cost(n) for n in fresh)
+
+        budget = _LEAST_WORK + grant([root])
         stack = [root]
         while stack:
             node = stack[-1]
@@ -739,19 +810,32 @@ class Simplifier:
                 continue
             missing = [child for child in node.args if child not in memo]
             if missing:
+                budget -= _cost(node)
+                if node in given:
+                    budget += grant(missing)
+                if type(node) in TOP_DOWN and budget > 0:
+                    budget -= _cost(node)
+                    early = _first_rewrite(node, self.trace, before=True)
+                    if early is not None:
+                        if node in given:  # a flattened input: its terms are the input's
+                            budget += grant(early.args)
+                        alias[node] = early
+                        continue
                 stack.extend(missing)
-                budget += _REWRITE_BUDGET_PER_NODE
                 continue
             rebuilt = node.rebuild(tuple(memo[child] for child in node.args))
             if rebuilt is not node:
+                budget -= _cost(node)
                 alias[node] = rebuilt
                 continue
-            rewritten = _first_rewrite(node, self.trace) if budget > 0 else None
+            rewritten = None
+            if budget > 0:
+                budget -= _cost(node)
+                rewritten = _first_rewrite(node, self.trace)
             if rewritten is None:
                 memo[node] = node
                 stack.pop()
             else:
-                budget -= 1
                 alias[node] = rewritten
         return memo[root]
 

@@ -20,3 +20,15 @@ def test_the_benchmark_suite_runs_and_prints_one_table():
     benchmarks = "\n".join(table)
     for expected in ("`mc.grad`", "`mc.derive`", "backprop view", "`mc.lambdify` with `out=`", "Hessian", "`mc.hvp`", "`mc.check`"):
         assert expected in benchmarks
+
+
+def test_the_scaling_benchmark_runs_and_prints_its_table():
+    """benchmarks/scaling.py at tiny sizes: every case runs and is checked; no timing is asserted."""
+    result = subprocess.run([sys.executable, "benchmarks/scaling.py", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| case | size 10 | size 30 |")
+    cases = "\n".join(table[1:])
+    for expected in ("tanh chain", "product chain", "power chain", "`mc.simplify`", "transposes", "random losses"):
+        assert expected in cases
+    assert "Error" not in cases and "> 60 s" not in cases
