@@ -13,24 +13,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .diff import _check_loss, _check_variables, depends_on, grad, symmetric_part
+from .diff import Observer, _check_loss, _check_variables, backward, depends_on, grad, symmetric_part
 from .errors import DifferentiationError
-from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make
+from .expr import Const, Expr, Let, Symbol, Zero, make
 from .ops import (
     Add,
-    DiagMat,
-    DiagVec,
-    Elementwise,
     Frob,
-    Hadamard,
     MatMul,
-    Power,
-    Scale,
-    Sum,
-    Trace,
     Transpose,
 )
-from .printing.common import postorder
+from .printing.common import let_layers, postorder
+from .printing.index import IndexPrinter, fresh_indices
 from .printing.latex import LatexPrinter, latex_name
 from .printing.notation import Notation
 from .printing.text import TextPrinter, text
@@ -39,8 +32,6 @@ from .shapes import shape_str
 from .simplify import (
     Simplifier,
     double_transpose,
-    scaled,
-    split_number,
     transpose_of_product,
     transpose_of_symmetric,
 )
@@ -115,9 +106,13 @@ class View:
     name: str
     title: str
     lines: list = field(default_factory=list)
+    layers: dict = field(default_factory=dict)  # intermediates sharing a name, numbered across the view
 
     def __str__(self) -> str:
-        rendered = [(line.lhs, line.rhs_text or (text(line.rhs) if line.rhs is not None else ""), line.note) for line in self.lines]
+        def shown(line: Line) -> str:
+            return TextPrinter([line.rhs], self.layers).render(line.rhs) if line.rhs is not None else ""
+
+        rendered = [(line.lhs, line.rhs_text or shown(line), line.note) for line in self.lines]
         width = max((len(lhs) for lhs, _, _ in rendered), default=0)
         out = [self.title]
         for lhs, rhs, note in rendered:
@@ -129,7 +124,7 @@ class View:
     def latex(self) -> str:
         rows = []
         for line in self.lines:
-            rhs = line.rhs_latex or (LatexPrinter([line.rhs]).render(line.rhs) if line.rhs is not None else "")
+            rhs = line.rhs_latex or (LatexPrinter([line.rhs], self.layers).render(line.rhs) if line.rhs is not None else "")
             row = f"{line.lhs_latex} &= {rhs}" if rhs else f"&{line.lhs_latex}"
             if line.note_latex:
                 row += f" && {line.note_latex}"
@@ -166,6 +161,7 @@ class Derivation:
         self.finals: dict = finals  # variable -> gradient written with the δ names
         self.show_shapes = show_shapes
         self._single = single
+        self.layers = let_layers([loss])  # intermediates that share a name print as h⁽¹⁾, h⁽²⁾ throughout
 
     @functools.cached_property
     def gradient(self):
@@ -199,7 +195,7 @@ class Derivation:
 
     # --- views ---------------------------------------------------------------------------------
     def _differential_view(self) -> View:
-        view = View("differential", "Differential: dℓ = G:dX, one rule per step (A:B = tr(AᵀB))")
+        view = View("differential", "Differential: dℓ = G:dX, one rule per step (A:B = tr(AᵀB))", layers=self.layers)
         for index, step in enumerate(self.steps):
             lhs, lhs_latex = ("dℓ", "\\mathrm{d}\\ell") if index == 0 else ("", "")
             note = "" if step.rule == "differential" else f"{step.rule}: {step.why}"
@@ -246,7 +242,8 @@ class Derivation:
         return [(delta, values[delta]) for delta in kept], dict(self.finals)
 
     def _backprop_view(self) -> View:
-        view = View("backprop", "Backprop: the adjoints of the named intermediates, δ_z := ∂ℓ/∂z, from the loss back")
+        view = View("backprop", "Backprop: the adjoints of the named intermediates, δ_z := ∂ℓ/∂z, from the loss back",
+                    layers=self.layers)
         definitions, finals = self.backprop_equations()
         for delta, value in definitions:
             view.lines.append(Line(text(delta), LatexPrinter([delta]).render(delta), value))
@@ -255,16 +252,17 @@ class Derivation:
         return view
 
     def _index_view(self) -> View:
-        view = View("index", "Index form: each equation entry by entry (the scalar chain rule), beside its matrix form")
+        view = View("index", "Index form: each equation entry by entry (the scalar chain rule), beside its matrix form",
+                    layers=self.layers)
         definitions, finals = self.backprop_equations()
         equations = [(delta, value) for delta, value in definitions] + [(v, finals[v]) for v in self.variables]
         for target, value in equations:
-            indices = _fresh_indices(target.shape)
+            indices = fresh_indices(target.shape)
             is_gradient = not (isinstance(target, Symbol) and target.label.startswith("δ_"))
             base_text = f"∂ℓ/∂{text(target)}" if is_gradient else text(target)
             base_latex = (f"\\partial \\ell/\\partial {latex_name(target.label)}" if is_gradient
                           else LatexPrinter([target]).render(target))
-            entry_text, entry_latex = IndexPrinter(False).entry(value, indices), IndexPrinter(True).entry(value, indices)
+            entry_text, entry_latex = IndexPrinter(False, self.layers).entry(value, indices), IndexPrinter(True, self.layers).entry(value, indices)
             sub_text = "".join(i for i in indices if i)
             sub_latex = "".join(i for i in indices if i)
             view.lines.append(Line(f"({base_text})_{sub_text}" if sub_text else base_text,
@@ -277,7 +275,7 @@ class Derivation:
         return jacobian_view(self.loss, self.variables)
 
 
-# --- building the differential steps ---------------------------------------------------------------
+# --- the derivation: a record of the reverse sweep ------------------------------------------------------
 
 
 def _frontier(terms: list) -> Expr:
@@ -285,8 +283,87 @@ def _frontier(terms: list) -> Expr:
     return parts[0] if len(parts) == 1 else make(Add, tuple(parts))
 
 
+class _Recorder(Observer):
+    """Writes down the reverse sweep as steps of dℓ = Σ G:dX: the terms still to be pushed back
+    (the frontier), and for each event the rule that changed them.  Each contribution is tidied
+    by the simplifier, and the rules that tidied it are named in the step's note."""
+
+    def __init__(self, loss: Expr, show_shapes: bool):
+        self.simplifier = Simplifier(record=True)
+        self.show_shapes = show_shapes
+        self.terms = [(make(Const, (), (1,)), loss)]  # the frontier: (G, X) for each G:dX
+        self.steps = [Step("differential", (), None, _frontier(self.terms))]
+        self.definitions: list = []  # (δ_z, its value), from the loss back
+        self.finals: dict = {}
+        self.layers = let_layers([loss])
+
+    def tidy(self, expr: Expr) -> tuple[Expr, str]:
+        start = len(self.simplifier.trace)
+        result = self.simplifier(expr)
+        used = list(dict.fromkeys(r.rule for r in self.simplifier.trace[start:]))
+        return result, ("tidied by " + ", ".join(used)) if used else ""
+
+    def position(self, node: Expr) -> int:
+        return next(k for k, (_, term_node) in enumerate(self.terms) if term_node is node)
+
+    def gathered(self, node, parts):
+        if len(parts) == 1:
+            return parts[0]
+        before = self.steps[-1].after
+        total, note = self.tidy(make(Add, tuple(parts)))
+        first = self.position(node)
+        self.terms = [t for k, t in enumerate(self.terms) if t[1] is not node or k == first]
+        self.terms[first] = (total, node)
+        self.steps.append(Step("collect_terms", (node, f" is reached along {len(parts)} paths: G₁:dX + G₂:dX = (G₁ + G₂):dX"),
+                               before, _frontier(self.terms), note, "G_1:\\mathrm{d}X + G_2:\\mathrm{d}X = (G_1 + G_2):\\mathrm{d}X"))
+        return total
+
+    def passing(self, node, adjoint):
+        if not isinstance(node, Let):
+            return adjoint
+        delta = placeholder(node, _delta_label(node, self.layers.get(node)))
+        self.definitions.append((delta, adjoint))
+        self.terms[self.position(node)] = (delta, node)
+        self.steps.append(Step("name_adjoint", (delta, " := ∂ℓ/∂", node, " = ", adjoint), None, _frontier(self.terms), "",
+                               f"{latex_name(delta.label)} := \\partial\\ell/\\partial {latex_name(node.label)}"))
+        return delta
+
+    def pulled(self, node, contributions):
+        before = self.steps[-1].after
+        tidied, notes = [], []
+        for child, share in contributions:
+            share, note = self.tidy(share)
+            tidied.append((child, share))
+            notes += [note] if note else []
+            if self.show_shapes:
+                notes.append(f"{text(share)} is {shape_str(share.shape)}, like {text(child)}")
+        at = self.position(node)
+        self.terms = self.terms[:at] + [(share, child) for child, share in tidied] + self.terms[at + 1 :]
+        self.steps.append(Step(node.name, (node.why,), before, _frontier(self.terms), "; ".join(notes), node.why_latex))
+        return tidied
+
+    def complete(self, variable, adjoint):
+        gradient = adjoint
+        if variable.is_symmetric and not variable.is_scalar:
+            gradient = self.simplifier(symmetric_part(adjoint))
+        self.finals[variable] = gradient
+        del self.terms[self.position(variable)]
+        self.steps.append(Step("read_off", ("dℓ = G:d", variable, " ⇒ ∂ℓ/∂", variable, " = ", gradient), None,
+                               _frontier(self.terms) if self.terms else None, "",
+                               "\\mathrm{d}\\ell = G:\\mathrm{d}X \\Rightarrow \\partial\\ell/\\partial X = G", variable))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _delta_label(let: Let, layer: int | None) -> str:
+    """δ_z, or δ_h⁽²⁾ for the second of several intermediates named h."""
+    return f"δ_{let.label}" + ("" if layer is None else f"⁽{str(layer).translate(_SUPERSCRIPT)}⁾")
+
+
 def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
-    """Derive ∂ℓ/∂X step by step with Frobenius differentials.
+    """Derive ∂ℓ/∂X step by step with Frobenius differentials: the reverse sweep of
+    :func:`matcalc.diff.backward`, written down.
 
     >>> n, m = mc.dims("n m")
     >>> W, a, t = mc.matrix("W", n, m), mc.vector("a", m), mc.vector("t", n)
@@ -299,195 +376,10 @@ def derive(loss: Expr, wrt, shapes: bool = False) -> Derivation:
     """
     loss = _check_loss(loss, "derive")
     variables, single = _check_variables(wrt, "derive")
-    simplifier = Simplifier(record=True)
-    dependent = depends_on(loss, variables)
-    order = [node for node in reversed(postorder([loss])) if node in dependent]
-    terms = [(make(Const, (), (1,)), loss)]
-    steps = [Step("differential", (), None, _frontier(terms))]
-    definitions = []
-
-    def tidy(expr: Expr) -> tuple[Expr, str]:
-        start = len(simplifier.trace)
-        result = simplifier(expr)
-        used = list(dict.fromkeys(r.rule for r in simplifier.trace[start:]))
-        return result, ("tidied by " + ", ".join(used)) if used else ""
-
-    waiting = {v: 0 for v in variables}  # contributions still to arrive at each variable
-    for node in order:
-        for child in node.args:
-            if child in waiting:
-                waiting[child] += 1
-    finals: dict = {}
-
-    def collect(node) -> None:
-        nonlocal terms
-        positions = [k for k, (_, n) in enumerate(terms) if n is node]
-        if len(positions) > 1:
-            before = steps[-1].after  # every step ends on the current terms
-            adjoint, note = tidy(make(Add, tuple(terms[k][0] for k in positions)))
-            terms = [t for k, t in enumerate(terms) if k not in positions[1:]]
-            terms[positions[0]] = (adjoint, node)
-            steps.append(Step("collect_terms", (node, f" is reached along {len(positions)} paths: G₁:dX + G₂:dX = (G₁ + G₂):dX"),
-                              before, _frontier(terms), note, "G_1:\\mathrm{d}X + G_2:\\mathrm{d}X = (G_1 + G_2):\\mathrm{d}X"))
-
-    def read_off(variable) -> None:
-        nonlocal terms
-        collect(variable)
-        position = next(k for k, (_, n) in enumerate(terms) if n is variable)
-        g = terms[position][0]
-        if variable.is_symmetric and not variable.is_scalar:
-            g = simplifier(symmetric_part(g))
-        finals[variable] = g
-        terms = terms[:position] + terms[position + 1 :]
-        steps.append(Step("read_off", ("dℓ = G:d", variable, " ⇒ ∂ℓ/∂", variable, " = ", g),
-                          None, _frontier(terms) if terms else None, "", "\\mathrm{d}\\ell = G:\\mathrm{d}X \\Rightarrow \\partial\\ell/\\partial X = G", variable))
-
-    for node in order:
-        if node in waiting or not any(n is node for _, n in terms):
-            continue
-        collect(node)
-        position = next(k for k, (_, n) in enumerate(terms) if n is node)
-        adjoint = terms[position][0]
-        if isinstance(node, Let):
-            delta = placeholder(node, "δ_" + node.label)
-            definitions.append((delta, adjoint))
-            terms[position] = (delta, node)
-            steps.append(Step("name_adjoint", (f"δ_{node.label} := ∂ℓ/∂{node.label} = ", adjoint),
-                              None, _frontier(terms), "", f"\\delta_{{{latex_name(node.label)}}} := \\partial\\ell/\\partial {latex_name(node.label)}"))
-            adjoint = delta
-        before = steps[-1].after
-        new_terms, notes, arrived = [], [], []
-        for index, child in enumerate(node.args):
-            if child in dependent:
-                contribution, note = tidy(node.pullback(index, adjoint))
-                new_terms.append((contribution, child))
-                if note:
-                    notes.append(note)
-                if shapes:
-                    notes.append(f"{text(contribution)} is {shape_str(contribution.shape)}, like {text(child)}")
-                if child in waiting:
-                    waiting[child] -= 1
-                    if waiting[child] == 0:
-                        arrived.append(child)
-        terms = terms[:position] + new_terms + terms[position + 1 :]
-        steps.append(Step(node.name, (node.why,), before, _frontier(terms), "; ".join(notes), node.why_latex))
-        for variable in arrived:
-            read_off(variable)
-    for variable in variables:
-        finals.setdefault(variable, make(Zero, (), variable.shape))
-    return Derivation(loss, variables, single, steps, definitions, finals, shapes)
-
-
-# --- the index view ----------------------------------------------------------------------------------
-
-_INDEX_LETTERS = "ijklpqrsuvw"
-
-
-def _fresh_indices(shape) -> tuple:
-    rows, cols = shape
-    return ("i" if rows != 1 else None, ("j" if rows != 1 else "i") if cols != 1 else None)
-
-
-class IndexPrinter:
-    """An expression's (row, col) entry in index notation, sums written out."""
-
-    MAX_DEPTH = 200
-
-    def __init__(self, latex: bool):
-        self.latex = latex
-        self.used = set("ij")
-
-    def fresh(self) -> str:
-        for letter in _INDEX_LETTERS:
-            if letter not in self.used:
-                self.used.add(letter)
-                return letter
-        letter = f"k{len(self.used)}"
-        self.used.add(letter)
-        return letter
-
-    def symbol(self, name_text: str, name_latex: str, indices: tuple) -> str:
-        sub = "".join(i for i in indices if i)
-        if self.latex:
-            return f"{name_latex}_{{{sub}}}" if sub else name_latex
-        return f"{name_text}_{sub}" if sub else name_text
-
-    def entry(self, expr: Expr, indices: tuple, depth: int = 0) -> str:
-        if depth > self.MAX_DEPTH:
-            raise DifferentiationError("derive: the expression is too deep for the index view")
-        text_of = TextPrinter([expr]).render
-        latex_of = LatexPrinter([expr]).render
-        nested = depth + 1
-        if isinstance(expr, (Symbol, Let)):
-            name_latex, name_text = latex_of(expr), text_of(expr)
-            if any(ch in name_latex for ch in "_^"):
-                name_latex = f"\\left({name_latex}\\right)"
-            if "_" in name_text:
-                name_text = f"({name_text})"
-            return self.symbol(name_text, name_latex, indices)
-        if isinstance(expr, Const):
-            return text_of(expr) if not self.latex else latex_of(expr)
-        if isinstance(expr, Ones):
-            return "1"
-        if isinstance(expr, Zero):
-            return "0"
-        if isinstance(expr, Identity):
-            return self.symbol("δ", "\\delta", indices)
-        if isinstance(expr, Transpose):
-            return self.entry(expr.args[0], (indices[1], indices[0]), nested)
-        if isinstance(expr, Add):
-            body = ""
-            for term in expr.args:
-                coefficient, core = split_number(term)
-                magnitude = abs(coefficient)
-                part = self.entry(core if magnitude == 1 else scaled(magnitude, core, core.shape), indices, nested) if core is not None else str(magnitude)
-                sign = "-" if self.latex else "−"
-                body += (f" {sign} " if coefficient < 0 else " + ") + part if body else (sign if coefficient < 0 else "") + part
-            return f"\\left({body}\\right)" if self.latex else f"({body})"
-        if isinstance(expr, Scale):
-            return self.entry(expr.args[0], (None, None), nested) + " " + self.entry(expr.args[1], indices, nested)
-        if isinstance(expr, Hadamard):
-            return " ".join(self.entry(a, indices, nested) for a in expr.args)
-        if isinstance(expr, Elementwise):
-            f = expr.function
-            name = f.latex if self.latex else f.text
-            inner = self.entry(expr.args[0], indices, nested)
-            return f"{name}\\left({inner}\\right)" if self.latex else f"{name}({inner})"
-        if isinstance(expr, Power) and isinstance(expr.exponent, int):
-            inner = self.entry(expr.args[0], indices, nested)
-            return f"\\left({inner}\\right)^{{{expr.exponent}}}" if self.latex else f"({inner})^{expr.exponent}"
-        if isinstance(expr, DiagMat):
-            return self.symbol("δ", "\\delta", indices) + " " + self.entry(expr.args[0], (indices[0], None), nested)
-        if isinstance(expr, DiagVec):
-            return self.entry(expr.args[0], (indices[0], indices[0]), nested)
-        if isinstance(expr, MatMul):
-            factors = expr.args
-            links = [self.fresh() if f.shape[1] != 1 else None for f in factors[:-1]]
-            rows = [indices[0]] + links
-            cols = links + [indices[1]]
-            body = " ".join(self.entry(f, (r, c), nested) for f, r, c in zip(factors, rows, cols))
-            return self.sum(links, body)
-        if isinstance(expr, (Sum, Trace)):
-            inner = expr.args[0]
-            if isinstance(expr, Trace):
-                k = self.fresh()
-                return self.sum([k], self.entry(inner, (k, k), nested))
-            links = [self.fresh() if d != 1 else None for d in inner.shape]
-            return self.sum(links, self.entry(inner, tuple(links), nested))
-        if isinstance(expr, Frob):
-            links = [self.fresh() if d != 1 else None for d in expr.args[0].shape]
-            body = " ".join(self.entry(a, tuple(links), nested) for a in expr.args)
-            return self.sum(links, body)
-        whole = latex_of(expr) if self.latex else text_of(expr)
-        return self.symbol(f"({whole})", f"\\left({whole}\\right)", indices) if any(indices) else whole
-
-    def sum(self, links, body: str) -> str:
-        letters = [k for k in links if k]
-        if not letters:
-            return body
-        if self.latex:
-            return f"\\sum_{{{','.join(letters)}}} {body}"
-        return f"Σ_{''.join(letters)} {body}"
+    recorder = _Recorder(loss, shapes)
+    backward(loss, variables, recorder)
+    finals = {v: recorder.finals.get(v, make(Zero, (), v.shape)) for v in variables}
+    return Derivation(loss, variables, single, recorder.steps, recorder.definitions, finals, shapes)
 
 
 # --- the Jacobian view ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ shared subexpression is differentiated once: a depth-L network costs O(L).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -57,33 +58,67 @@ def depends_on(root: Expr, variables) -> set[Expr]:
 
 @dataclass
 class Adjoints:
-    """The raw (unsimplified) adjoint ∂ℓ/∂node of every node that depends on a variable.
-
-    ``order`` lists the nodes from the loss towards the leaves, as they were visited.
-    """
+    """The raw (unsimplified) adjoint ∂ℓ/∂node of every node that depends on a variable."""
 
     loss: Expr
     adjoint: dict
-    order: list
 
 
-def backward(loss: Expr, variables) -> Adjoints:
-    """Accumulate adjoints from ``loss`` (a scalar) back to the nodes that reach ``variables``."""
+class Observer:
+    """What a reverse sweep tells whoever watches it (derive records a derivation from it).
+
+    Each method may be overridden; left as it is, each does what plain differentiation needs.
+    """
+
+    def gathered(self, node: Expr, parts: list[Expr]) -> Expr:
+        """The adjoints that arrived at ``node`` along its paths, summed."""
+        return parts[0] if len(parts) == 1 else make(Add, tuple(parts))
+
+    def passing(self, node: Expr, adjoint: Expr) -> Expr:
+        """The adjoint the node hands its arguments (derive names a let's: δ_z)."""
+        return adjoint
+
+    def pulled(self, node: Expr, contributions: list[tuple[Expr, Expr]]) -> list[tuple[Expr, Expr]]:
+        """Each argument's share, (argument, adjoint), by the node's pullback rule."""
+        return contributions
+
+    def complete(self, variable: Symbol, adjoint: Expr) -> None:
+        """Every contribution to ``variable`` has arrived: its gradient is ``adjoint``."""
+
+
+_PLAIN = Observer()
+
+
+def backward(loss: Expr, variables, observe: Observer = _PLAIN) -> Adjoints:
+    """Accumulate adjoints from ``loss`` (a scalar) back to the nodes that reach ``variables``.
+
+    Nodes are visited from the loss towards the leaves; a node passes its adjoint on once
+    everything has arrived at it, and a variable is complete as soon as its last contribution
+    arrives.  ``observe`` is told each of these events.
+    """
     dependent = depends_on(loss, variables)
+    order = [node for node in reversed(postorder([loss])) if node in dependent]
+    targets = set(variables)
+    pending = Counter(child for node in order for child in node.args if child in dependent)
     arriving: dict[Expr, list[Expr]] = {loss: [make(Const, (), (1,))]}
     adjoint: dict[Expr, Expr] = {}
-    visited = []
-    for node in reversed(postorder([loss])):
+    for node in order:
         parts = arriving.pop(node, None)
-        if parts is None or node not in dependent:
+        if parts is None:
             continue
-        g = parts[0] if len(parts) == 1 else make(Add, tuple(parts))
-        adjoint[node] = g
-        visited.append(node)
-        for index, child in enumerate(node.args):
-            if child in dependent:
-                arriving.setdefault(child, []).append(node.pullback(index, g))
-    return Adjoints(loss, adjoint, visited)
+        adjoint[node] = observe.gathered(node, parts)
+        if node in targets:  # the loss is itself a variable
+            observe.complete(node, adjoint[node])
+            continue
+        passed = observe.passing(node, adjoint[node])
+        shares = [(child, node.pullback(index, passed)) for index, child in enumerate(node.args) if child in dependent]
+        for child, share in observe.pulled(node, shares):
+            arriving.setdefault(child, []).append(share)
+            pending[child] -= 1
+            if child in targets and pending[child] == 0:
+                adjoint[child] = observe.gathered(child, arriving.pop(child))
+                observe.complete(child, adjoint[child])
+    return Adjoints(loss, adjoint)
 
 
 def symmetric_part(g: Expr) -> Expr:

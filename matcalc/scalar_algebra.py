@@ -21,7 +21,7 @@ from sympy.polys.rings import ring as polynomial_ring
 from .expr import Const, Expr, Ones, Zero, const, make, sympy_number
 from .ops import Add, Elementwise, Hadamard, Power, Scale, build, negated
 from .ops.elementwise import apply, exp_f, sigmoid_f, sigmoid_prime_f
-from .printing.text import text
+from .ordering import Costs
 
 # the operations that are scalar algebra entry by entry; anything else is an operand
 _ALGEBRA = (Add, Hadamard, Scale, Power)
@@ -360,14 +360,15 @@ def _decide(root: Expr, expression: sympy.Expr, translation: _Translation, ids: 
         # it is expanded, factoring undoes the fold, and that never printed shorter
         unfolded = dict.fromkeys(c for c in candidates if c not in folded)
         candidates += [sympy.factor(c) for c in unfolded]
-        best, best_length = None, len(text(root))
+        cost = Costs()  # the simplifier's ordering: a candidate is kept only if it is smaller in it
+        best, best_cost = None, cost(root)
         largest = max(_MOST_COEFFICIENT, _largest_number(expression))
         for candidate in dict.fromkeys(candidates):
             if _largest_number(candidate) > largest:
                 continue  # e.g. a continued fraction multiplied out: Fibonacci coefficients overflow floats
-            length = len(text(translation.to_expr(candidate, root.shape)))
-            if length < best_length:
-                best, best_length = candidate, length
+            candidate_cost = cost(translation.to_expr(candidate, root.shape))
+            if candidate_cost < best_cost:
+                best, best_cost = candidate, candidate_cost
         return best, new_symbols
     except (ValueError, TypeError, ZeroDivisionError):
         return None, {}

@@ -37,6 +37,7 @@ from .ops import (
     Transpose,
 )
 from .ops.elementwise import sqrt_f
+from .ordering import Costs
 from .scalar_algebra import cancel_elementwise, worth_cancelling
 from .shapes import dim_product
 
@@ -329,6 +330,8 @@ def fold_constant_product(e):
 
 @rule(Scale, "a(bX) = (ab)X with numbers in front")
 def merge_scales(e):
+    if e.is_scalar:
+        return None  # a product of scalars is put in order by combine_scalar_powers
     s, x = e.args
     if isinstance(s, Scale) and is_number(s.args[0]) and not is_number(s.args[1]):
         return make(Scale, (s.args[0], make(Scale, (s.args[1], x))))
@@ -752,14 +755,15 @@ _WORK_PER_ARGUMENT = 20
 _LEAST_WORK = 4000  # what any input gets, however small
 
 
-def _cost(node: Expr) -> int:
+def _work(node: Expr) -> int:
     return 1 + len(node.args)
 
 
-def _first_rewrite(node: Expr, trace: list | None, before: bool = False) -> Expr | None:
+def _first_rewrite(node: Expr, bound, cost: Costs, trace: list | None, before: bool = False) -> Expr | None:
+    """The first rule's result that costs less than ``bound`` (see matcalc.ordering)."""
     for r in (TOP_DOWN if before else RULES).get(type(node), ()):
         result = r.before(node) if before else r.apply(node)
-        if result is not None and result is not node:
+        if result is not None and result is not node and cost(result) < bound:
             if trace is not None:
                 trace.append(Rewrite(r.name, node, result))
             return result
@@ -767,21 +771,28 @@ def _first_rewrite(node: Expr, trace: list | None, before: bool = False) -> Expr
 
 
 class Simplifier:
-    """Simplifies many roots with one memo, so what they share is simplified once."""
+    """Simplifies many roots with one memo, so what they share is simplified once.
+
+    A rewrite is kept only when its result costs less, in the ordering of
+    :mod:`matcalc.ordering`, than every form its position had before (``bound``), so each
+    position is rewritten finitely often and the simplification ends.
+    """
 
     def __init__(self, record: bool = False):
         self.memo: dict[Expr, Expr] = {}
         self.trace: list[Rewrite] | None = [] if record else None
+        self.cost = Costs()
 
     def __call__(self, root: Expr) -> Expr:
-        memo, alias = self.memo, {}
+        memo, alias, cost = self.memo, {}, self.cost
+        bound: dict[Expr, tuple] = {}  # the cost a rewrite at this position must get below
         chasing: set = set()  # targets pushed to resolve an alias, to detect rewrite cycles
         given: set = set()  # nodes of the input, as opposed to nodes that rewrites built
 
         def grant(nodes) -> int:
             fresh = [n for n in nodes if n not in given]
             given.update(fresh)
-            return _WORK_PER_ARGUMENT * sum(_cost(n) for n in fresh)
+            return _WORK_PER_ARGUMENT * sum(_work(n) for n in fresh)
 
         budget = _LEAST_WORK + grant([root])
         stack = [root]
@@ -810,33 +821,35 @@ class Simplifier:
                 continue
             missing = [child for child in node.args if child not in memo]
             if missing:
-                budget -= _cost(node)
+                budget -= _work(node)
                 if node in given:
                     budget += grant(missing)
                 if type(node) in TOP_DOWN and budget > 0:
-                    budget -= _cost(node)
-                    early = _first_rewrite(node, self.trace, before=True)
+                    budget -= _work(node)
+                    early = _first_rewrite(node, bound.get(node, cost(node)), cost, self.trace, before=True)
                     if early is not None:
                         if node in given:  # a flattened input: its terms are the input's
                             budget += grant(early.args)
-                        alias[node] = early
+                        alias[node], bound[early] = early, cost(early)
                         continue
                 stack.extend(missing)
                 continue
             rebuilt = node.rebuild(tuple(memo[child] for child in node.args))
             if rebuilt is not node:
-                budget -= _cost(node)
+                budget -= _work(node)
                 alias[node] = rebuilt
+                if node in bound:  # the same position, over simplified arguments: its bound holds
+                    bound[rebuilt] = bound[node]
                 continue
             rewritten = None
             if budget > 0:
-                budget -= _cost(node)
-                rewritten = _first_rewrite(node, self.trace)
+                budget -= _work(node)
+                rewritten = _first_rewrite(node, bound.get(node, cost(node)), cost, self.trace)
             if rewritten is None:
                 memo[node] = node
                 stack.pop()
             else:
-                alias[node] = rewritten
+                alias[node], bound[rewritten] = rewritten, cost(rewritten)
         return memo[root]
 
 

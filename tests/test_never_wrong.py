@@ -362,3 +362,16 @@ def test_the_sigmoids_derivative_keeps_its_digits_far_from_zero():
     z0 = np.array([30.0, 35.0, 40.0, -45.0])
     expected = np.exp(-np.abs(z0)) / (1 + np.exp(-np.abs(z0))) ** 2  # σ(u)σ(−u), exact in float64 here
     np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(mc.sigmoid(z)), z), {z: z0}).ravel(), expected, rtol=1e-12)
+
+
+def test_a_derivation_keeps_lets_that_share_a_name_apart():
+    x = mc.vector("x", 3)
+    A, B = mc.matrix("A", 3, 3), mc.matrix("B", 3, 3)
+    loss = mc.sum(mc.tanh(mc.let("z", A @ x))) + mc.sum(mc.sigmoid(mc.let("z", B @ x)))
+    view = str(mc.derive(loss, x).view("backprop"))
+    assert "∂ℓ/∂x = Bᵀ δ_z⁽²⁾ + Aᵀ δ_z⁽¹⁾" in view and "δ_z⁽²⁾ = σ'(z⁽²⁾)" in view and "δ_z⁽¹⁾ = 𝟏 − tanh(z⁽¹⁾)²" in view
+    x0 = np.array([0.3, -0.2, 0.5])
+    A0, B0 = np.arange(9.0).reshape(3, 3) / 10, np.eye(3) - 0.2
+    s = 1 / (1 + np.exp(-B0 @ x0))
+    expected = A0.T @ (1 - np.tanh(A0 @ x0) ** 2) + B0.T @ (s * (1 - s))
+    np.testing.assert_allclose(mc.evaluate(mc.derive(loss, x).gradient, {x: x0, A: A0, B: B0}).ravel(), expected)

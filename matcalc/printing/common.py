@@ -51,14 +51,16 @@ class Printer:
 
     latex = False
 
-    def __init__(self, roots):
+    def __init__(self, roots, layers: dict | None = None):
+        """``layers`` numbers named intermediates that share a name (see :func:`let_layers`);
+        by default, those among ``roots``."""
         self.results: dict[Expr, tuple[str, int]] = {}
         self.compact = all(
             len(split_name(node.label)[0]) == 1
             for node in postorder(roots, into_lets=False)
             if isinstance(node, (Symbol, Let))
         )
-        self.layers = let_layers(roots)
+        self.layers = let_layers(roots) if layers is None else layers
 
     def render(self, root: Expr) -> str:
         (shown,) = self.display([root])

@@ -38,8 +38,9 @@ class _Request:
 class IndexPrinter:
     """An expression's entry in index notation, sums written out (text, or LaTeX)."""
 
-    def __init__(self, latex: bool):
+    def __init__(self, latex: bool, layers: dict | None = None):
         self.latex = latex
+        self.layers = layers  # named intermediates that share a name, numbered (printing.common.let_layers)
         self.used = set("ij")
 
     def entry(self, expr, indices: tuple) -> str:
@@ -67,7 +68,7 @@ class IndexPrinter:
         return letter
 
     def whole(self, node) -> str:
-        return (LatexPrinter if self.latex else TextPrinter)([node]).render(node)
+        return (LatexPrinter if self.latex else TextPrinter)([node], self.layers).render(node)
 
     def subscripted(self, name_text: str, indices: tuple) -> str:
         sub = "".join(i for i in indices if i)

@@ -25,6 +25,8 @@ _LETTERLIKE = {
     "ς": "\\varsigma", "ϑ": "\\vartheta", "ϖ": "\\varpi", "ϱ": "\\varrho", "ϕ": "\\phi", "ε": "\\varepsilon",
 }
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_LAYER = re.compile(r"⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾$")
 _TRAILING_INDEX = re.compile(r"^(.+?)_?([0-9]+|[₀-₉]+)$")
 
 
@@ -34,6 +36,9 @@ def latex_name(label: str) -> str:
     prefixes = 0
     while label.startswith("δ_") and len(label) > 2:
         label, prefixes = label[2:], prefixes + 1
+    layer = _LAYER.search(label)  # h⁽²⁾, the second of several intermediates named h
+    if layer:
+        label = label[: layer.start()]
     match = _TRAILING_INDEX.match(label)
     base, index = (match.group(1), match.group(2).translate(_SUBSCRIPT_DIGITS)) if match else (label, "")
     units = ["\\" + base] if base in _GREEK else [unit for ch in base for unit in _latex_units(ch)]
@@ -42,6 +47,8 @@ def latex_name(label: str) -> str:
     else:  # commands braced so that a letter after them stays apart: {\\lambda}x
         body = "\\mathrm{" + "".join("{" + u + "}" if u[:1] == "\\" and u[1:].isalpha() else u for u in units) + "}"
     body = f"{body}_{{{index}}}" if index else body
+    if layer:
+        body = f"{body}^{{({layer.group(1).translate(_SUPERSCRIPT_DIGITS)})}}"
     for _ in range(prefixes):
         body = f"\\delta_{{{body}}}"
     return body

@@ -42,7 +42,7 @@ class SyntaxPrinter(Printer):
     display = staticmethod(display_unnamed)
 
     def __init__(self, roots):
-        super().__init__(roots)
+        super().__init__(roots, {})
         self.reserved = reserved_words()
 
     def parens(self, text: str) -> str:
