@@ -204,6 +204,69 @@ def _over_one_denominator(expression: sympy.Expr) -> tuple | None:
     The ring's generators are the symbols, b^(1/q) for each base b raised to powers with
     denominators q (b^(p/q) is its p-th power), and anything else sympy.cancel would take
     as a generator of its own (a power with a float exponent, say)."""
+    try:
+        return _RationalForm(expression).result()
+    except _TooManyTerms:
+        return None
+
+
+class _TooManyTerms(Exception):
+    """A numerator or denominator grew past _MOST_TERMS terms."""
+
+
+class _RationalForm:
+    """An expression as one quotient of polynomials, node by node from the leaves up."""
+
+    def __init__(self, expression: sympy.Expr):
+        self.expression = expression
+        self.order = _sum_product_power_order(expression)
+        self.roots: dict = {}  # base -> the lcm of the denominators of its exponents
+        for node in self.order:
+            if node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer:
+                self.roots[node.base] = math.lcm(self.roots.get(node.base, 1), int(node.exp.q))
+        self.radicals = {base: base ** sympy.Rational(1, q) for base, q in self.roots.items()}
+        atoms = {node for node in self.order if not (node.is_Add or node.is_Mul or node.is_Number or node.is_Pow and node.exp.is_Rational)}
+        self.generators = _sort_gens([*atoms, *self.radicals.values()])
+        self.exact = True
+
+    def result(self) -> tuple | None:
+        if not self.generators:
+            return None
+        self.ring, *gens = polynomial_ring(self.generators, QQ)
+        self.generator = dict(zip(self.generators, gens))
+        done: dict = {}
+        for node in reversed(self.order):
+            if node not in done:
+                done[node] = _checked(self.value(node, done))
+        return (*done[self.expression], self.exact)
+
+    def value(self, node: sympy.Expr, done: dict) -> tuple:
+        one = self.ring.one
+        if node in self.radicals:  # b = (b^(1/q))^q
+            return self.generator[self.radicals[node]] ** self.roots[node], one
+        if node in self.generator:
+            return self.generator[node], one
+        if node.is_Number:
+            self.exact = self.exact and not node.is_Float
+            return self.ring(QQ.convert(sympy.Rational(node))), one
+        if node.is_Add:
+            return _quotient_sum([done[term] for term in node.args])
+        if node.is_Mul:
+            return _quotient_product([done[factor] for factor in node.args], one)
+        return self.power(node, done)
+
+    def power(self, node: sympy.Expr, done: dict) -> tuple:
+        """A rational power: of a radical's base, or an integer power."""
+        if node.base in self.radicals:
+            base, k = (self.generator[self.radicals[node.base]], self.ring.one), int(node.exp * self.roots[node.base])
+        else:
+            base, k = done[node.base], int(node.exp)
+        return (base[0] ** k, base[1] ** k) if k >= 0 else (base[1] ** -k, base[0] ** -k)
+
+
+def _sum_product_power_order(expression: sympy.Expr) -> list:
+    """The sums, products and rational powers of an expression and what they are made of,
+    each node before what it contains (reversed, children come first)."""
     order, stack = [], [expression]
     while stack:
         node = stack.pop()
@@ -212,60 +275,33 @@ def _over_one_denominator(expression: sympy.Expr) -> tuple | None:
             stack.extend(node.args)
         elif node.is_Pow and node.exp.is_Rational:
             stack.append(node.base)
-    roots: dict = {}  # base -> the lcm of the denominators of its exponents
-    for node in order:
-        if node.is_Pow and node.exp.is_Rational and not node.exp.is_Integer:
-            roots[node.base] = math.lcm(roots.get(node.base, 1), int(node.exp.q))
-    atoms = {node for node in order if not (node.is_Add or node.is_Mul or node.is_Number or node.is_Pow and node.exp.is_Rational)}
-    radicals = {base: base ** sympy.Rational(1, q) for base, q in roots.items()}
-    generators = _sort_gens([*atoms, *radicals.values()])
-    if not generators:
-        return None
-    ring, *gens = polynomial_ring(generators, QQ)
-    generator = dict(zip(generators, gens))
-    one, exact = ring.one, True
-    done: dict = {}
-    for node in reversed(order):
-        if node in done:
-            continue
-        if node in radicals:  # b = (b^(1/q))^q
-            value = (generator[radicals[node]] ** roots[node], one)
-        elif node in generator:
-            value = (generator[node], one)
-        elif node.is_Number:
-            exact = exact and not node.is_Float
-            value = (ring(QQ.convert(sympy.Rational(node))), one)
-        elif node.is_Add:
-            numerator, denominator = done[node.args[0]]
-            for term in node.args[1:]:
-                n, d = done[term]
-                if d == denominator:
-                    numerator = numerator + n
-                else:
-                    common = denominator.lcm(d)
-                    numerator = numerator * common.exquo(denominator) + n * common.exquo(d)
-                    denominator = common
-                if len(numerator) + len(denominator) > _MOST_TERMS:
-                    return None
-            value = (numerator, denominator)
-        elif node.is_Mul:
-            numerator, denominator = one, one
-            for factor in node.args:
-                n, d = done[factor]
-                numerator, denominator = numerator * n, denominator * d
-                if len(numerator) + len(denominator) > _MOST_TERMS:
-                    return None
-            value = (numerator, denominator)
-        else:  # a rational power: of a radical's base, or an integer power
-            if node.base in radicals:
-                base, k = (generator[radicals[node.base]], one), int(node.exp * roots[node.base])
-            else:
-                base, k = done[node.base], int(node.exp)
-            value = (base[0] ** k, base[1] ** k) if k >= 0 else (base[1] ** -k, base[0] ** -k)
-        if len(value[0]) + len(value[1]) > _MOST_TERMS:
-            return None
-        done[node] = value
-    return (*done[expression], exact)
+    return order
+
+
+def _checked(value: tuple) -> tuple:
+    if len(value[0]) + len(value[1]) > _MOST_TERMS:
+        raise _TooManyTerms
+    return value
+
+
+def _quotient_sum(terms: list) -> tuple:
+    numerator, denominator = terms[0]
+    for n, d in terms[1:]:
+        if d == denominator:
+            numerator = numerator + n
+        else:
+            common = denominator.lcm(d)
+            numerator = numerator * common.exquo(denominator) + n * common.exquo(d)
+            denominator = common
+        _checked((numerator, denominator))
+    return numerator, denominator
+
+
+def _quotient_product(factors: list, one) -> tuple:
+    numerator, denominator = one, one
+    for n, d in factors:
+        numerator, denominator = _checked((numerator * n, denominator * d))
+    return numerator, denominator
 
 
 def _size(expression: sympy.Expr) -> int:

@@ -774,8 +774,8 @@ class Simplifier:
     """Simplifies many roots with one memo, so what they share is simplified once.
 
     A rewrite is kept only when its result costs less, in the ordering of
-    :mod:`matcalc.ordering`, than every form its position had before (``bound``), so each
-    position is rewritten finitely often and the simplification ends.
+    :mod:`matcalc.ordering`, than every form its position had before, so each position is
+    rewritten finitely often and the simplification ends.
     """
 
     def __init__(self, record: bool = False):
@@ -784,73 +784,95 @@ class Simplifier:
         self.cost = Costs()
 
     def __call__(self, root: Expr) -> Expr:
-        memo, alias, cost = self.memo, {}, self.cost
-        bound: dict[Expr, tuple] = {}  # the cost a rewrite at this position must get below
-        chasing: set = set()  # targets pushed to resolve an alias, to detect rewrite cycles
-        given: set = set()  # nodes of the input, as opposed to nodes that rewrites built
+        return _Run(self, root).result()
 
-        def grant(nodes) -> int:
-            fresh = [n for n in nodes if n not in given]
-            given.update(fresh)
-            return _WORK_PER_ARGUMENT * sum(_work(n) for n in fresh)
 
-        budget = _LEAST_WORK + grant([root])
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            target = alias.get(node)
-            if target is not None:
-                if target in memo:
-                    memo[node] = memo[target]
-                    stack.pop()
-                elif target in chasing:
-                    # The rewrites led back to where they started: keep the node as it is.
-                    memo[node] = node
-                    stack.pop()
-                else:
-                    chasing.add(target)
-                    stack.append(target)
-                continue
-            if isinstance(node, Let):
-                # A named intermediate is the user's definition: it stays as written.
-                memo[node] = node
-                stack.pop()
-                continue
-            missing = [child for child in node.args if child not in memo]
-            if missing:
-                budget -= _work(node)
-                if node in given:
-                    budget += grant(missing)
-                if type(node) in TOP_DOWN and budget > 0:
-                    budget -= _work(node)
-                    early = _first_rewrite(node, bound.get(node, cost(node)), cost, self.trace, before=True)
-                    if early is not None:
-                        if node in given:  # a flattened input: its terms are the input's
-                            budget += grant(early.args)
-                        alias[node], bound[early] = early, cost(early)
-                        continue
-                stack.extend(missing)
-                continue
-            rebuilt = node.rebuild(tuple(memo[child] for child in node.args))
-            if rebuilt is not node:
-                budget -= _work(node)
-                alias[node] = rebuilt
-                if node in bound:  # the same position, over simplified arguments: its bound holds
-                    bound[rebuilt] = bound[node]
-                continue
-            rewritten = None
-            if budget > 0:
-                budget -= _work(node)
-                rewritten = _first_rewrite(node, bound.get(node, cost(node)), cost, self.trace)
-            if rewritten is None:
-                memo[node] = node
-                stack.pop()
+class _Run:
+    """One simplification, children first, without recursion.  A node that a rule or a rebuild
+    over simplified arguments replaces gets an alias, which is then simplified in its place."""
+
+    def __init__(self, simplifier: Simplifier, root: Expr):
+        self.memo, self.cost, self.trace = simplifier.memo, simplifier.cost, simplifier.trace
+        self.root = root
+        self.alias: dict[Expr, Expr] = {}
+        self.bound: dict[Expr, tuple] = {}  # the cost a rewrite at this position must get below
+        self.chasing: set = set()  # targets pushed to resolve an alias, to detect rewrite cycles
+        self.given: set = set()  # nodes of the input, as opposed to nodes that rewrites built
+        self.budget = _LEAST_WORK + self.grant([root])
+        self.stack = [root]
+
+    def grant(self, nodes) -> int:
+        """Work for nodes of the input seen for the first time."""
+        fresh = [n for n in nodes if n not in self.given]
+        self.given.update(fresh)
+        return _WORK_PER_ARGUMENT * sum(_work(n) for n in fresh)
+
+    def result(self) -> Expr:
+        while self.stack:
+            node = self.stack[-1]
+            if node in self.memo:
+                self.stack.pop()
+            elif node in self.alias:
+                self.follow(node)
+            elif isinstance(node, Let):
+                self.settle(node, node)  # a named intermediate is the user's definition: it stays as written
             else:
-                alias[node], bound[rewritten] = rewritten, cost(rewritten)
-        return memo[root]
+                missing = [child for child in node.args if child not in self.memo]
+                if missing:
+                    self.descend(node, missing)
+                else:
+                    self.rewrite(node)
+        return self.memo[self.root]
+
+    def settle(self, node: Expr, value: Expr) -> None:
+        self.memo[node] = value
+        self.stack.pop()
+
+    def follow(self, node: Expr) -> None:
+        target = self.alias[node]
+        if target in self.memo:
+            self.settle(node, self.memo[target])
+        elif target in self.chasing:
+            self.settle(node, node)  # the rewrites led back to where they started: keep the node as it is
+        else:
+            self.chasing.add(target)
+            self.stack.append(target)
+
+    def descend(self, node: Expr, missing: list) -> None:
+        """Simplify the arguments first, unless a rule that works top down (flattening) applies."""
+        self.budget -= _work(node)
+        if node in self.given:
+            self.budget += self.grant(missing)
+        if type(node) in TOP_DOWN and self.budget > 0:
+            self.budget -= _work(node)
+            early = _first_rewrite(node, self.bound.get(node, self.cost(node)), self.cost, self.trace, before=True)
+            if early is not None:
+                if node in self.given:  # a flattened input: its terms are the input's
+                    self.budget += self.grant(early.args)
+                self.replace(node, early)
+                return
+        self.stack.extend(missing)
+
+    def rewrite(self, node: Expr) -> None:
+        """The node over its simplified arguments, then the first rule that makes it smaller."""
+        rebuilt = node.rebuild(tuple(self.memo[child] for child in node.args))
+        if rebuilt is not node:
+            self.budget -= _work(node)
+            self.alias[node] = rebuilt
+            if node in self.bound:  # the same position, over simplified arguments: its bound holds
+                self.bound[rebuilt] = self.bound[node]
+            return
+        rewritten = None
+        if self.budget > 0:
+            self.budget -= _work(node)
+            rewritten = _first_rewrite(node, self.bound.get(node, self.cost(node)), self.cost, self.trace)
+        if rewritten is None:
+            self.settle(node, node)
+        else:
+            self.replace(node, rewritten)
+
+    def replace(self, node: Expr, result: Expr) -> None:
+        self.alias[node], self.bound[result] = result, self.cost(result)
 
 
 def simplify(expr: Expr) -> Expr:
