@@ -15,6 +15,7 @@ a budget proportional to the input (see ``_WORK_PER_ARGUMENT``).
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -90,6 +91,9 @@ class Rewrite:
 
 
 # --- small helpers -----------------------------------------------------------------------------
+
+
+_SMALLEST_NUMBER = 1e-300  # numbers a rule makes stay this far from float64's underflow
 
 
 def is_number(node: Expr) -> bool:
@@ -324,8 +328,17 @@ def scale_by_zero(e):
 def fold_constant_product(e):
     s, x = e.args
     if is_number(s) and is_number(x):
-        return number(s.value * x.value)
+        product = s.value * x.value
+        return number(product) if _within_float64(product) else None
     return None
+
+
+def _within_float64(value) -> bool:
+    try:
+        magnitude = abs(float(value))
+    except OverflowError:
+        return False
+    return value == 0 or _SMALLEST_NUMBER < magnitude < math.inf
 
 
 @rule(Scale, "a(bX) = (ab)X with numbers in front")
@@ -407,13 +420,30 @@ def _split_coefficient(term: Expr) -> tuple:
     return coefficient, None, core
 
 
-@rule(Add, "aX + bX = (a + b)X: like terms collected")
+def _summands(term: Expr) -> list:
+    """A term as (number, symbolic factor, core) parts: c(A + B) is cA and cB, so that a sum
+    subtracted from itself, (A + B) − (A + B), can cancel."""
+    parts, pending = [], [(1, term)]
+    while pending:
+        outer, current = pending.pop()
+        coefficient, core = split_number(current)
+        if isinstance(core, Add):
+            pending.extend((outer * coefficient, inner) for inner in reversed(core.args))
+        else:
+            c, symbolic, inner = _split_coefficient(current)
+            parts.append((outer * c, symbolic, inner))
+    return parts
+
+
+@rule(Add, "aX + bX = (a + b)X: like terms collected, also inside a multiple of a sum")
 def collect_like_terms(e):
     groups: dict = {}
+    parts_seen = 0
     for term in e.args:
-        coefficient, symbolic, core = _split_coefficient(term)
-        groups.setdefault(core, []).append((coefficient, symbolic))
-    if len(groups) == len(e.args):
+        for coefficient, symbolic, core in _summands(term):
+            groups.setdefault(core, []).append((coefficient, symbolic))
+            parts_seen += 1
+    if len(groups) == parts_seen:
         return None
     terms = []
     for core, parts in groups.items():
@@ -653,14 +683,25 @@ def power_of_number_factor(e):
     inner, p = e.args[0], e.exponent
     if not isinstance(p, int):
         return None
-    if is_number(inner) and not (inner.value == 0 and p < 0):
-        value = Fraction(inner.value) ** p if not isinstance(inner.value, float) else inner.value**p
-        return number(value)
-    if isinstance(inner, Scale) and is_number(inner.args[0]) and not (inner.args[0].value == 0 and p < 0):
-        c = inner.args[0].value
-        value = Fraction(c) ** p if not isinstance(c, float) else c**p
-        return make(Scale, (number(value), make(Power, (inner.args[1],), (p,))))
+    if is_number(inner):
+        value = _raised(inner.value, p)
+        return None if value is None else number(value)
+    if isinstance(inner, Scale) and is_number(inner.args[0]):
+        value = _raised(inner.args[0].value, p)
+        return None if value is None else make(Scale, (number(value), make(Power, (inner.args[1],), (p,))))
     return None
+
+
+def _raised(c, p: int):
+    """cᵖ, exact where c is, or None where it divides by zero or leaves float64's range:
+    (10x)⁴⁰⁰ stays as it is, where 10⁴⁰⁰x⁴⁰⁰ would overflow when evaluated."""
+    if c == 0 and p < 0:
+        return None
+    try:
+        value = Fraction(c) ** p if not isinstance(c, float) else c**p
+    except OverflowError:
+        return None
+    return value if _within_float64(value) else None
 
 
 # --- reductions --------------------------------------------------------------------------------------

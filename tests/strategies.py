@@ -13,7 +13,7 @@ valid names (``x\"\"\"``, ``'''``, ``\\``, ``__import__('os')``, ``λ``, ``W₁`
 ``tests/test_fuzz.py::test_the_builder_draws_every_operation`` fails when an operation class
 or a constructor in ``mc.__all__`` is never drawn.
 
-``SYNTAX_AVOIDS`` and ``AVOIDED_DEFECTS`` name what the builder leaves out while a defect is
+``AVOIDED_DEFECTS`` names what the builder leaves out while a defect is
 open (each has its own xfail test); benchmarks/fuzz.py draws them anyway (avoid_defects=False).
 
 Values stay finite at ordinary points: arguments of log, sqrt and negative or fractional
@@ -97,14 +97,6 @@ NOT_CONSTRUCTORS = {
 }
 
 
-# What the syntax profile leaves out because mc.to_syntax writes it wrongly today (the test
-# for each in tests/test_fuzz.py is marked xfail); remove an entry and its guards in Builder
-# once the defect is fixed:
-SYNTAX_AVOIDS = {
-    "eye(1)": "to_syntax writes a 1×1 identity as 'eye', which parse sizes to match its neighbour",
-}
-
-
 # User functions the builder leaves out (unless avoid_defects=False, as benchmarks/fuzz.py
 # asks) because of an open defect that its own xfail test pins down; remove the entry when fixed.
 AVOIDED_DEFECTS = {
@@ -172,7 +164,7 @@ class Builder:
             options.append(lambda: self.call("vector", {3: "x", 4: "w"}[rows], rows))
         elif shape == (3, 3):
             options.append(lambda: self.call("matrix", "S", 3, 3, True))
-        if rows == cols and not (self.syntax and rows == 1):  # SYNTAX_AVOIDS: eye(1)
+        if rows == cols:
             options.append(lambda: self.call("eye", rows) * (1 + self.choose(2)))
         if not self.syntax and self.choose(16) == 0:
             return self.call("zeros", rows, cols)
@@ -185,8 +177,6 @@ class Builder:
         return positive(e)
 
     def well_conditioned(self, e):
-        if self.syntax and e.shape[0] == 1:  # SYNTAX_AVOIDS: eye(1)
-            return e @ e.T + 3
         return well_conditioned(e)
 
     def build(self, shape, depth):

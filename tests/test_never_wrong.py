@@ -375,3 +375,14 @@ def test_a_derivation_keeps_lets_that_share_a_name_apart():
     s = 1 / (1 + np.exp(-B0 @ x0))
     expected = A0.T @ (1 - np.tanh(A0 @ x0) ** 2) + B0.T @ (s * (1 - s))
     np.testing.assert_allclose(mc.evaluate(mc.derive(loss, x).gradient, {x: x0, A: A0, B: B0}).ravel(), expected)
+
+
+def test_constant_folding_keeps_numbers_float64_can_hold():
+    """(10x)⁴⁰⁰ is not written 10⁴⁰⁰x⁴⁰⁰, which would overflow when evaluated (second audit)."""
+    x = mc.vector("x", 3)
+    x0 = np.array([0.05, 0.06, 0.07])
+    gradient = mc.evaluate(mc.grad(mc.sum((10 * x) ** 400), x), {x: x0}).ravel()
+    np.testing.assert_allclose(gradient, 4000 * (10 * x0) ** 399, rtol=1e-9)
+    x1 = np.array([20.0, 21.0, 22.0])
+    gradient = mc.evaluate(mc.grad(mc.sum((x / 10) ** 400), x), {x: x1}).ravel()
+    np.testing.assert_allclose(gradient, 40 * (x1 / 10) ** 399, rtol=1e-9)

@@ -61,6 +61,15 @@ class Printer:
             if isinstance(node, (Symbol, Let))
         )
         self.layers = let_layers(roots) if layers is None else layers
+        self.literal = self.look_alikes(roots)
+
+    def look_alikes(self, roots) -> set[str]:
+        """Names that would print alike (W1 and W₁, α and alpha): these are written literally."""
+        labels = {node.label for node in postorder(roots) if isinstance(node, (Symbol, Let))}
+        written: dict[str, list[str]] = {}
+        for label in labels:
+            written.setdefault(self.name(label), []).append(label)
+        return {label for same in written.values() if len(same) > 1 for label in same}
 
     def render(self, root: Expr) -> str:
         (shown,) = self.display([root])
@@ -85,7 +94,8 @@ class Printer:
     # --- one method per kind of notation ---------------------------------------------------------
     def format_name(self, node, notation):
         layer = self.layers.get(node)
-        return self.name(node.label) + ("" if layer is None else self.layer_mark(layer)), PREC_ATOM
+        written = self.literal_name(node.label) if node.label in self.literal else self.name(node.label)
+        return written + ("" if layer is None else self.layer_mark(layer)), PREC_ATOM
 
     def format_fixed(self, node, notation):
         return self.mark(notation), PREC_ATOM

@@ -27,12 +27,14 @@ _LETTERLIKE = {
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _LAYER = re.compile(r"⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾$")
+_TEXT_SCRIPTS = ("LATIN ", "CYRILLIC ", "CJK ")
 _TRAILING_INDEX = re.compile(r"^(.+?)_?([0-9]+|[₀-₉]+)$")
 
 
 def latex_name(label: str) -> str:
     """A variable name as LaTeX that keeps every character: W1 and W₁ → W_{1}, λ and lambda →
     \\lambda, δ_z₁ → \\delta_{z_{1}}, x_hat → \\mathrm{x\\_hat}, é → \\text{é}."""
+    label = unicodedata.normalize("NFC", label)  # e and a combining accent are é
     prefixes = 0
     while label.startswith("δ_") and len(label) > 2:
         label, prefixes = label[2:], prefixes + 1
@@ -54,6 +56,13 @@ def latex_name(label: str) -> str:
     return body
 
 
+def literal_latex_name(label: str) -> str:
+    """The name character for character, for names whose usual forms would look alike (W1
+    and W₁, α and alpha): ASCII as it is, anything else by its code point."""
+    units = [_ESCAPES.get(ch, ch) if ch.isascii() and ch.isprintable() else f'\\char"{ord(ch):X}' for ch in label]
+    return "\\mathrm{" + "".join(units) + "}"
+
+
 def _latex_units(ch: str) -> list[str]:
     """One character of a name as LaTeX units: itself, a command (Greek, ℓ), an escape, or text;
     a ligature as its letters (ﬀ → f, f)."""
@@ -69,7 +78,9 @@ def _latex_units(ch: str) -> list[str]:
     compatible = unicodedata.normalize("NFKC", ch)
     if compatible != ch and compatible.isascii() and compatible.isprintable():
         return [_ESCAPES.get(c, c) for c in compatible]
-    return ["\\text{" + ch + "}"]
+    if name.startswith(_TEXT_SCRIPTS):  # letters KaTeX sets as text: é, ñ, ж, 中
+        return ["\\text{" + ch + "}"]
+    return [f'\\char"{ord(ch):X}']  # any other character by its code point: ≤, €, א, 😀
 
 
 class LatexPrinter(Printer):
@@ -77,6 +88,9 @@ class LatexPrinter(Printer):
 
     def name(self, label: str) -> str:
         return latex_name(label)
+
+    def literal_name(self, label: str) -> str:
+        return literal_latex_name(label)
 
     def layer_mark(self, layer: int) -> str:
         return f"^{{({layer})}}"

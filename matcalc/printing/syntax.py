@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ..display import display_unnamed
 from ..errors import ParseError
-from ..expr import Const, Expr, Ones, make
+from ..expr import Const, Expr, Identity, Ones, make
 from ..ops import Scale, negated
 from ..registry import syntax_names
 from .common import Printer
@@ -48,6 +48,9 @@ class SyntaxPrinter(Printer):
     def parens(self, text: str) -> str:
         return f"({text})"
 
+    def name(self, label: str) -> str:
+        return label  # the syntax writes a name as it is (format_name refuses what it cannot read)
+
     def format_name(self, node, notation):
         if not _NAME.fullmatch(node.label) or node.label in self.reserved or keyword.iskeyword(node.label):
             raise _cannot_write(f"the name {node.label!r}")
@@ -63,6 +66,8 @@ class SyntaxPrinter(Printer):
     def format_fixed(self, node, notation):
         if isinstance(node, Ones):
             return _ones(node.shape, "1"), PREC_ATOM
+        if node.shape == (1, 1):  # I₁ is 1 (eye would take its neighbour's size), a 1×1 zero is 0
+            return ("1" if isinstance(node, Identity) else "0"), PREC_ATOM
         if not notation.syntax:
             raise _cannot_write(node.name)
         return notation.syntax, PREC_ATOM

@@ -21,6 +21,9 @@ class TextPrinter(Printer):
         base, index = split_name(label)
         return prefix + base + index.translate(_SUBSCRIPT)
 
+    def literal_name(self, label: str) -> str:
+        return label
+
     def parens(self, text: str) -> str:
         return f"({text})"
 
