@@ -1,7 +1,8 @@
 """The same computations written by hand in NumPy, and in torch and JAX when they are installed.
 
 Each builder returns a function of NumPy arrays whose results are NumPy-comparable; the
-suite checks every one against matcalc's output before timing it.
+suite checks every one against matcalc's output before timing it.  ``jax_bound`` and
+``torch_bound`` bind arrays to a function (matcalc's JAX or torch backend, say) the same way.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def torch_backprop(torch, weights, x, t):
     return gradients
 
 
-def jax_backprop(jax, jnp, weights, x, t):
-    """jax.jit(jax.grad) of the MLP loss, compiled before it is returned."""
+def jax_mlp_gradient(jax, jnp):
+    """jax.jit(jax.grad) of the MLP loss, a function of (weights, x, t), not yet compiled."""
 
     def loss(ws, x, t):
         h = x
@@ -96,7 +97,12 @@ def jax_backprop(jax, jnp, weights, x, t):
             h = jnp.tanh(W @ h)
         return 0.5 * jnp.sum((h - t) ** 2)
 
-    compiled = jax.jit(jax.grad(loss))
+    return jax.jit(jax.grad(loss))
+
+
+def jax_backprop(jax, jnp, weights, x, t):
+    """jax.jit(jax.grad) of the MLP loss, compiled before it is returned."""
+    compiled = jax_mlp_gradient(jax, jnp)
     jw, jx, jt = [jnp.asarray(W) for W in weights], jnp.asarray(x), jnp.asarray(t)
 
     def gradients():
@@ -136,3 +142,22 @@ def jax_hvp(jax, jnp, A, B, x, v):
 
     hvp()
     return hvp
+
+
+def jax_bound(jax, jnp, function, arrays):
+    """jax.jit(function) of the arrays, moved to JAX first, compiled before it is returned;
+    each call waits for its results."""
+    compiled = jax.jit(function)
+    arguments = [jnp.asarray(a) for a in arrays]
+
+    def call():
+        return jax.block_until_ready(compiled(*arguments))
+
+    call()
+    return call
+
+
+def torch_bound(torch, function, arrays):
+    """function of the arrays as torch tensors (float64, on the CPU)."""
+    arguments = [torch.tensor(a) for a in arrays]
+    return lambda: function(*arguments)

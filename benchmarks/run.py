@@ -4,8 +4,9 @@
     python -m benchmarks --quick     small sizes; a smoke run that the tests use
 
 Ratios are matcalc's time over the other's (below 1 means matcalc is faster).  torch and
-JAX rows appear when they are installed; each result is checked against matcalc's before
-it is timed.  Every library runs on one core with one thread, and glibc's malloc keeps the
+JAX rows appear when they are installed: the other libraries themselves, and matcalc's own
+JAX and PyTorch backends (``mc.lambdify(..., backend="jax" | "torch")``) against those
+libraries' autodiff.  Each result is checked against matcalc's before it is timed.  Every library runs on one core with one thread, and glibc's malloc keeps the
 memory it frees (benchmarks/steady.py).
 """
 
@@ -118,6 +119,34 @@ def derivation_rows(depth: int, deep: int) -> list[Row]:
     ]
 
 
+def backend_functions(torch, jax, inputs, outputs, arrays) -> dict:
+    """matcalc's JAX function under jax.jit and its torch function, each bound to the arrays."""
+    functions = {}
+    if jax is not None:
+        functions["matcalc JAX"] = peers.jax_bound(*jax, mc.lambdify(inputs, outputs, backend="jax"), arrays)
+    if torch is not None:
+        functions["matcalc torch"] = peers.torch_bound(torch, mc.lambdify(inputs, outputs, backend="torch"), arrays)
+    return functions
+
+
+def assert_equal_results(function, expected, rtol: float) -> None:
+    results = function()
+    for theirs, ours in zip(results if isinstance(results, (tuple, list)) else [results], expected):
+        np.testing.assert_allclose(np.asarray(theirs), ours, rtol=rtol, atol=rtol)
+
+
+def backend_rows(label: str, times: dict, goals: dict) -> list[Row]:
+    """One row per matcalc backend against its library's autodiff: goals maps the backend's name
+    to (that autodiff's name, the largest ratio that meets the goal)."""
+    rows = []
+    for name, (other, ratio) in goals.items():
+        if name in times and other in times:
+            backend = name.split()[1]
+            rows.append(Row(f"{label}(backend=\"{backend.lower()}\")`" + (" under `jax.jit`" if backend == "JAX" else ""),
+                            times[name], other, times[other], f"≤ {ratio:.2f}×", times[name] <= ratio * times[other]))
+    return rows
+
+
 def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
     torch, jax = peers.torch_module(), peers.jax_modules()
     rng = np.random.default_rng(0)
@@ -143,12 +172,17 @@ def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
         gradient(*Ws, xv, tv, out=buffers)
         for ours, theirs in zip(buffers, expected):
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+        backends = backend_functions(torch, jax, [*weights, x, t], mc.grad(loss, weights), [*Ws, xv, tv])
+        for function in backends.values():
+            assert_equal_results(function, expected, 1e-10)
         times = compare({
             "out": lambda: gradient(*Ws, xv, tv, out=buffers),
             "fresh": lambda: gradient(*Ws, xv, tv),
             **candidates,
+            **backends,
         })
         into_time, fresh_time = times.pop("out"), times.pop("fresh")
+        backend_times = {name: times.pop(name) for name in backends}
         frameworks = {name: times[name] for name in ("torch.autograd", "jax.jit(jax.grad)") if name in times}
         fastest = min(frameworks, key=frameworks.get) if frameworks else None
         label = f"∇ of the MLP, width {width}, L = {depth}, `mc.lambdify`"
@@ -157,6 +191,35 @@ def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
             rows.append(Row(f"{label} with `out=`", into_time, name, seconds, goal, into_time <= seconds if goal else None))
         rows.append(Row(f"{label}, new arrays each call", fresh_time, fastest or "NumPy backprop by hand",
                         times[fastest or "NumPy backprop by hand"]))
+        rows += backend_rows(f"∇ of the MLP, width {width}, L = {depth}, `mc.lambdify", {**times, **backend_times},
+                             {"matcalc JAX": ("jax.jit(jax.grad)", 1.0), "matcalc torch": ("torch.autograd", 0.8)})
+    return rows
+
+
+def compile_rows(depth: int, width: int) -> list[Row]:
+    """How long ``mc.lambdify`` takes to compile the depth-L gradient (already derived) for each
+    backend, and a JAX function's first call under jax.jit (tracing and XLA's compilation)."""
+    torch, jax = peers.torch_module(), peers.jax_modules()
+    loss, weights, x, t = tanh_mlp(depth)
+    inputs, gradients = [*weights, x, t], mc.grad(loss, weights)
+    backends = ["numpy"] + (["jax"] if jax is not None else []) + (["torch"] if torch is not None else [])
+    rows = []
+    for backend in backends:
+        seconds = min(once(lambda: mc.lambdify(inputs, gradients, backend=backend)) for _ in range(3))
+        rows.append(Row(f"`mc.lambdify` of the depth-{depth} MLP gradient, {backend} backend (compile time)", seconds))
+    if jax is not None:
+        jax_module, jnp = jax
+        rng = np.random.default_rng(3)
+        Ws = [jnp.asarray(rng.normal(size=(width, width)) / np.sqrt(width)) for _ in range(depth)]
+        xv, tv = jnp.asarray(rng.normal(size=(width, 1))), jnp.asarray(rng.normal(size=(width, 1)))
+        ours = jax_module.jit(mc.lambdify(inputs, gradients, backend="jax"))
+        theirs = peers.jax_mlp_gradient(jax_module, jnp)
+        ours_first = once(lambda: jax_module.block_until_ready(ours(*Ws, xv, tv)))
+        theirs_first = once(lambda: jax_module.block_until_ready(theirs(Ws, xv, tv)))
+        for a, b in zip(ours(*Ws, xv, tv), theirs(Ws, xv, tv)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-9, atol=1e-12)
+        rows.append(Row(f"its first call under `jax.jit` (tracing, XLA compilation), width {width}", ours_first,
+                        "jax.jit(jax.grad), first call", theirs_first))
     return rows
 
 
@@ -166,6 +229,7 @@ def hessian_rows(sizes: list[int], hvp_sizes: list[int]) -> list[Row]:
     A, B, x, v = mc.matrix("A", n, n), mc.matrix("B", n, n), mc.vector("x", n), mc.vector("v", n)
     loss = x.T @ A @ x + mc.sum(mc.tanh(B @ x))
     hessian = mc.lambdify([A, B, x], mc.hessian(loss, x))
+    hessian_jax = mc.lambdify([A, B, x], mc.hessian(loss, x), backend="jax") if jax is not None else None
     quadratic = mc.lambdify([A], mc.hessian(x.T @ A @ x, x))
     hvp = mc.lambdify([A, B, x, v], mc.hvp(loss, x, v))
     rng = np.random.default_rng(1)
@@ -191,15 +255,21 @@ def hessian_rows(sizes: list[int], hvp_sizes: list[int]) -> list[Row]:
             continue
         buffer = hessian(Av, Bv, xv)
         candidates = {"NumPy closed form by hand": lambda: peers.numpy_hessian(Av, Bv, xv)}
+        backends = {}
         if jax is not None:
             candidates["jax.jit(jax.hessian)"] = peers.jax_hessian(*jax, Av, Bv, xv)
             np.testing.assert_allclose(np.asarray(candidates["jax.jit(jax.hessian)"]()), expected, rtol=1e-9, atol=1e-9)
-        times = compare({"matcalc": lambda: hessian(Av, Bv, xv, out=buffer), **candidates})
+            backends = {"matcalc JAX": peers.jax_bound(*jax, hessian_jax, [Av, Bv, xv])}
+            assert_equal_results(backends["matcalc JAX"], [expected], 1e-9)
+        times = compare({"matcalc": lambda: hessian(Av, Bv, xv, out=buffer), **candidates, **backends})
         ours = times.pop("matcalc")
+        backend_times = {name: times.pop(name) for name in backends}
         for name, seconds in times.items():
             goal = "≤ 1.2×" if name.startswith("NumPy") else ""
             rows.append(Row(f"Hessian of xᵀAx + Σ tanh(Bx), n = {size}, `out=`", ours, name, seconds,
                             goal, ours <= 1.2 * seconds if goal else None))
+        rows += backend_rows(f"Hessian of xᵀAx + Σ tanh(Bx), n = {size}, `mc.lambdify", {**times, **backend_times},
+                             {"matcalc JAX": ("jax.jit(jax.hessian)", 0.5)})
         if jax is not None:
             plain = peers.jax_hessian(*jax, Av, Bv, xv, with_tanh=False)
             np.testing.assert_allclose(np.asarray(plain()), quadratic(Av), rtol=1e-12, atol=1e-12)
@@ -265,6 +335,7 @@ def main(argv=None) -> list[Row]:
     for section in (
         lambda: derivation_rows(plan["depth"], plan["deep"]),
         lambda: evaluation_rows(plan["width"], plan["depths"]),
+        lambda: compile_rows(plan["depth"], plan["width"]),
         lambda: hessian_rows(plan["sizes"], plan["hvp_sizes"]),
         lambda: check_rows(plan["checks"]),
     ):

@@ -22,8 +22,9 @@ from .errors import (
 )
 from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
 from .numeric.check import CheckResult, check, check_jacobian
+from .numeric.custom_vjp import custom_vjp
 from .numeric.evaluate import evaluate
-from .numeric.lambdify import lambdify, to_numpy_source
+from .numeric.lambdify import lambdify, to_numpy_source, to_source
 from .ops import elementwise
 from .parse import parse
 from .printing.latex import latex
@@ -41,8 +42,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckResult", "Derivation", "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError",
-    "ParseError", "ShapeError", "Step", "Symbol", "check", "check_jacobian", "derive", "differential", "dims",
-    "elementwise", "evaluate", "eye", "grad", "hessian", "hvp", "jacobian", "lambdify", "latex", "let", "matrix",
-    "ones", "parse", "scalar", "simplify", "text", "to_numpy_source", "to_syntax", "vector", "zeros",
+    "ParseError", "ShapeError", "Step", "Symbol", "check", "check_jacobian", "custom_vjp", "derive", "differential",
+    "dims", "elementwise", "evaluate", "eye", "grad", "hessian", "hvp", "jacobian", "lambdify", "latex", "let",
+    "matrix", "ones", "parse", "scalar", "simplify", "text", "to_numpy_source", "to_source", "to_syntax", "vector",
+    "zeros",
     *sorted(FUNCTIONS),
 ]

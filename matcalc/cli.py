@@ -15,8 +15,9 @@ from . import demo as demo_module
 from .derivation import derive
 from .diff import grad
 from .errors import MatcalcError
+from .numeric.backends import BACKENDS
 from .numeric.check import check
-from .numeric.lambdify import to_numpy_source
+from .numeric.lambdify import to_source
 from .parse import parse
 from .printing.latex import latex
 
@@ -24,6 +25,7 @@ EXAMPLES = """examples:
   matcalc grad "0.5*norm2(A*x - b)^2" --wrt x
   matcalc grad "tr(A*X'*B*X*C)" --wrt X --steps --latex
   matcalc grad "sum(log(exp(-y.*(X*w)) + vector(1)))" --wrt w --check --code numpy
+  matcalc grad "0.5*norm2(A*x - b)^2" --wrt A --code jax
   matcalc grad "x'*S*x" --wrt x --var S=symmetric
   matcalc demo
 
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     grad.add_argument("--view", choices=["differential", "backprop", "index", "jacobian"], help="which derivation view")
     grad.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
     grad.add_argument("--check", action="store_true", help="check numerically (exit 1 if the check fails)")
-    grad.add_argument("--code", choices=["numpy"], help="print standalone code for value and gradient")
+    grad.add_argument("--code", choices=list(BACKENDS), help="print standalone code for value and gradient, "
+                      "importing only that library (jax and torch: pip install \"matcalc-frobenius[jax]\", [torch])")
     grad.add_argument("--json", action="store_true", help="print one JSON object")
     commands.add_parser("demo", help="derive and check the built-in examples")
     return parser
@@ -97,7 +100,7 @@ def _run_grad(args, out) -> int:
     if args.code:
         inputs = list(expr.variables.values())
         pairs = [(k + 1, inputs.index(variable)) for k, variable in enumerate(variables)]
-        source = to_numpy_source(inputs, [expr, *gradients], name="value_and_grad", gradient_pairs=pairs)
+        source = to_source(inputs, [expr, *gradients], args.code, name="value_and_grad", gradient_pairs=pairs)
         lines.append(source)
         result["code"] = source
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else "\n\n".join(lines), file=out)

@@ -139,6 +139,14 @@ class Expr:
     def numpy_code(self, args: list[str], dim_code) -> str:
         raise NotImplementedError(f"{self.name} has no NumPy template")
 
+    # The same value in jax.numpy (``jnp``) and in torch; torch templates create arrays with
+    # the generated function's ``_dtype`` and ``_device``, read off its arguments.
+    def jax_code(self, args: list[str], dim_code) -> str:
+        raise NotImplementedError(f"{self.name} has no JAX template")
+
+    def torch_code(self, args: list[str], dim_code) -> str:
+        raise NotImplementedError(f"{self.name} has no PyTorch template")
+
     numpy_view: ClassVar[bool] = False  # the NumPy value may share memory with an argument
 
     def numpy_ufunc(self, args: list[str], dim_code) -> tuple[str, list[str]] | None:
@@ -364,6 +372,12 @@ class Identity(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.eye({dim_code(self.params[0])})"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.eye({dim_code(self.params[0])}, dtype=_dtype)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.eye({dim_code(self.params[0])}, dtype=_dtype, device=_device)"
+
     def entrywise(self, args, size):
         return sympy.eye(size(self.shape[0]))
 
@@ -386,6 +400,12 @@ class Ones(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}), dtype=_dtype)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}), dtype=_dtype, device=_device)"
+
     def entrywise(self, args, size):
         return sympy.ones(size(self.shape[0]), size(self.shape[1]))
 
@@ -406,6 +426,12 @@ class Zero(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.zeros(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
+
+    def jax_code(self, args, dim_code):
+        return f"jnp.zeros(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}), dtype=_dtype)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.zeros(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}), dtype=_dtype, device=_device)"
 
     def entrywise(self, args, size):
         return sympy.zeros(size(self.shape[0]), size(self.shape[1]))

@@ -129,7 +129,7 @@ class NumpyEmitter:
             node = instruction.node
             return node.numpy_code([], self.size) if isinstance(node, Ones) else f"np.full((1, 1), {self.literal(node)}, dtype=float)"
         if kind is Kind.SUM:
-            return _sum_expression(args, instruction.subtracted)
+            return sum_expression(args, instruction.subtracted)
         if kind is Kind.MULTI_DOT:
             return f"np.linalg.multi_dot([{', '.join(args)}])"
         return _EXPRESSIONS[kind].format(*args)
@@ -237,7 +237,7 @@ class NumpyEmitter:
         return Generated(source, sig.function, sig.arguments, sig.dims, sig.inferred, self.helpers())
 
 
-def _sum_expression(args: list[str], subtracted: tuple) -> str:
+def sum_expression(args: list[str], subtracted: tuple) -> str:
     pieces = []
     for minus, text in zip(subtracted, args):
         pieces.append((" - " if minus else " + ") + text if pieces else ("-" if minus else "") + text)
@@ -273,9 +273,10 @@ def docstring(text: str) -> str:
     return f'"""{escaped}\n"""'
 
 
-def standalone_source(generated: Generated) -> str:
-    """Source that imports only NumPy: support helpers, function helpers, the function."""
-    available = {name: inspect.getsource(fn) for name, fn in {**runtime.SUPPORT, **runtime.HELPERS}.items()}
+def runtime_sources(helpers: dict, generated: Generated) -> list[str]:
+    """The source of each runtime helper (``helpers``: name -> function) that the generated
+    function calls, directly or through another helper, in the order ``helpers`` lists them."""
+    available = {name: inspect.getsource(fn) for name, fn in helpers.items()}
     needed_by = generated.source + "".join(generated.helpers)
     included: dict[str, str] = {}
     while True:
@@ -284,11 +285,16 @@ def standalone_source(generated: Generated) -> str:
             break
         included.update(new)
         needed_by += "".join(new.values())
+    return [available[n] for n in available if n in included]
+
+
+def standalone_source(generated: Generated) -> str:
+    """Source that imports only NumPy: support helpers, function helpers, the function."""
     modules = helper_namespace("".join(generated.helpers))
     imports = ["import numpy as np", "import numpy"]
     imports += [f"import {module}" for module in ("functools", "scipy.special") if module.split(".")[0] in modules]
     parts = ["\n".join(imports) + "\n\n_InvalidInput = ValueError  # matcalc's own functions raise its EvaluationError\n"]
-    parts.extend(available[n] for n in available if n in included)
+    parts.extend(runtime_sources({**runtime.SUPPORT, **runtime.HELPERS}, generated))
     parts.extend(generated.helpers)
     parts.append(generated.source)
     return "\n\n".join(parts)

@@ -1,4 +1,4 @@
-"""Compiled NumPy functions and standalone NumPy source from expressions."""
+"""Compiled functions and standalone source from expressions, for NumPy, JAX or PyTorch."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import inspect
 from ..diff import grad
 from ..errors import EvaluationError, OperandError
 from ..expr import Expr, Symbol
+from .backends import backend as find_backend
 from .codegen import generate
-from .emit_numpy import compile_generated, docstring, standalone_source
+from .emit_numpy import docstring
 from .evaluate import symbols_of
 from .plan import identifier
 
 
-def _inputs_and_outputs(inputs, outputs, where: str):
+def inputs_and_outputs(inputs, outputs, where: str):
     inputs = [inputs] if isinstance(inputs, Expr) else list(inputs)
     single = isinstance(outputs, Expr)
     outputs = [outputs] if single else list(outputs)
@@ -31,8 +32,8 @@ def _inputs_and_outputs(inputs, outputs, where: str):
     return inputs, outputs, single
 
 
-def lambdify(inputs, outputs):
-    """A NumPy function of the inputs (in order) that returns the outputs.
+def lambdify(inputs, outputs, backend: str = "numpy"):
+    """A NumPy function (or a JAX or PyTorch one) of the inputs, in order, that returns the outputs.
 
     Shared subexpressions are computed once; there is no tree walking per call.  Scalars
     come back as floats, everything else as 2-D arrays; sizes are read off the arguments
@@ -55,32 +56,41 @@ def lambdify(inputs, outputs):
     >>> again = f([[0, 1, 0], [0, 0, 1]], [1, 2, 3], out=(None, results[1]))
     >>> again[1] is results[1], again[1].ravel().tolist()
     (True, [2.0, 3.0])
+
+    ``backend="jax"`` or ``"torch"`` compiles the same closed forms to jax.numpy or torch
+    code.  Those functions take and return the library's arrays (scalars as 0-d arrays),
+    have no ``out``, and compose with the library: ``jax.jit``, ``jax.vmap``, ``jax.grad``;
+    ``torch.autograd`` and ``torch.compile``.  A torch function computes on the device and in
+    the float type of its tensor arguments.  JAX and torch are optional extras
+    (``pip install "matcalc-frobenius[jax]"``, ``[torch]``).
     """
-    inputs, outputs, single = _inputs_and_outputs(inputs, outputs, "lambdify")
-    return CompiledFunction(inputs, outputs, single)
+    inputs, outputs, single = inputs_and_outputs(inputs, outputs, "lambdify")
+    return CompiledFunction(inputs, outputs, single, find_backend(backend).name)
 
 
 class CompiledFunction:
     """A function compiled from expressions; it pickles as its expressions and compiles again."""
 
-    __slots__ = ("inputs", "outputs", "single", "source", "_function", "__signature__")
+    # __weakref__: jax.jit and torch.compile keep weak references to the functions they compile
+    __slots__ = ("inputs", "outputs", "single", "backend", "source", "_function", "__signature__", "__weakref__")
 
-    def __init__(self, inputs: list, outputs: list, single: bool):
-        generated = generate(inputs, outputs, "compiled", single=single)
-        self.inputs, self.outputs, self.single = tuple(inputs), tuple(outputs), single
-        self._function = compile_generated(generated)
-        self.source = standalone_source(generated)
+    def __init__(self, inputs: list, outputs: list, single: bool, backend: str = "numpy"):
+        chosen = find_backend(backend)
+        generated = generate(inputs, outputs, "compiled", single=single, emitter=chosen.emitter)
+        self.inputs, self.outputs, self.single, self.backend = tuple(inputs), tuple(outputs), single, chosen.name
+        self._function, self.source = chosen.build(generated)
         self.__signature__ = inspect.signature(self._function)
 
     def __call__(self, *args, **kwargs):
         return self._function(*args, **kwargs)
 
     def __reduce__(self):
-        return CompiledFunction, (list(self.inputs), list(self.outputs), self.single)
+        return CompiledFunction, (list(self.inputs), list(self.outputs), self.single, self.backend)
 
     def __repr__(self) -> str:
         names = ", ".join(s.label for s in self.inputs)
-        return f"<compiled function of ({names}) → {len(self.outputs)} output{'s' if len(self.outputs) > 1 else ''}>"
+        count = f"{len(self.outputs)} output{'s' if len(self.outputs) > 1 else ''}"
+        return f"<compiled {self.backend} function of ({names}) → {count}>"
 
 
 def _gradient_pairs(inputs: list, outputs: list) -> list[tuple[int, int]]:
@@ -113,6 +123,32 @@ def _checked_pairs(pairs, inputs: list, outputs: list) -> list[tuple[int, int]]:
     return checked
 
 
+def to_source(inputs, outputs, backend: str = "numpy", name: str = "f", gradient_pairs=None) -> str:
+    """Standalone Python source for ``backend`` ("numpy", "jax" or "torch") that imports only
+    that library: the function :func:`lambdify` compiles, as text.
+
+    For NumPy it is :func:`to_numpy_source`'s.  JAX and torch source defines ``name(...)``
+    with no ``out`` and no check function (the library's own autodiff checks it).
+
+    >>> x = mc.vector("x", 3)
+    >>> source = mc.to_source([x], [x.T @ x, mc.grad(x.T @ x, x)], backend="jax", name="sq")
+    >>> "import jax.numpy as jnp" in source and "def sq(x):" in source and "numpy as np" not in source
+    True
+    """
+    chosen = find_backend(backend)
+    where = "to_source" if chosen.name != "numpy" else "to_numpy_source"
+    inputs, outputs, single = inputs_and_outputs(inputs, outputs, where)
+    pairs = []
+    if chosen.name == "numpy":
+        pairs = _gradient_pairs(inputs, outputs) if gradient_pairs is None else _checked_pairs(gradient_pairs, inputs, outputs)
+    generated = generate(inputs, outputs, name, single=single, emitter=chosen.emitter)
+    shown = "\n".join(f"    {_shortened(str(output))}" for output in outputs)
+    source = docstring(f"{generated.function_name}: generated by matcalc from\n{shown}") + "\n\n" + chosen.standalone(generated)
+    if pairs:
+        source += "\n\n" + _check_function(generated, pairs)
+    return source
+
+
 def to_numpy_source(inputs, outputs, name: str = "f", gradient_pairs=None) -> str:
     """Standalone Python source that imports only NumPy.
 
@@ -130,14 +166,7 @@ def to_numpy_source(inputs, outputs, name: str = "f", gradient_pairs=None) -> st
     >>> "def sq(x, *, out=None):" in source and "def check_sq(" in source and "import" in source
     True
     """
-    inputs, outputs, single = _inputs_and_outputs(inputs, outputs, "to_numpy_source")
-    pairs = _gradient_pairs(inputs, outputs) if gradient_pairs is None else _checked_pairs(gradient_pairs, inputs, outputs)
-    generated = generate(inputs, outputs, name, single=single)
-    shown = "\n".join(f"    {_shortened(str(output))}" for output in outputs)
-    source = docstring(f"{generated.function_name}: generated by matcalc from\n{shown}") + "\n\n" + standalone_source(generated)
-    if pairs:
-        source += "\n\n" + _check_function(generated, pairs)
-    return source
+    return to_source(inputs, outputs, "numpy", name, gradient_pairs)
 
 
 def _shortened(text: str, limit: int = 200) -> str:

@@ -130,8 +130,8 @@ class Plan:
 
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
-# names generated code uses itself: modules, and Python's builtins (max, abs, list, ...)
-_RESERVED = {"np", "numpy", "functools", "scipy"} | set(dir(builtins))
+# names generated code uses itself: modules (of every backend), and Python's builtins (max, abs, list, ...)
+_RESERVED = {"np", "numpy", "functools", "scipy", "jax", "jnp", "torch"} | set(dir(builtins))
 
 
 def identifier(name: str, taken: set) -> str:

@@ -128,6 +128,12 @@ class Scale(Expr):
     def numpy_ufunc(self, args, dim_code):
         return "np.multiply", args
 
+    def jax_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
+    def torch_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
     def entrywise(self, args, size):
         return args[0][0, 0] * args[1]
 
@@ -169,6 +175,12 @@ class Hadamard(Expr):
     def numpy_ufunc(self, args, dim_code):
         return "np.multiply", args
 
+    def jax_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
+    def torch_code(self, args, dim_code):
+        return f"({args[0]} * {args[1]})"
+
     def entrywise(self, args, size):
         return args[0].multiply_elementwise(args[1])
 
@@ -204,6 +216,12 @@ class Frob(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]} * {args[1]}).reshape(1, 1)"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.sum({args[0]} * {args[1]}).reshape(1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.sum({args[0]} * {args[1]}).reshape(1, 1)"
+
     def entrywise(self, args, size):
         a, b = args
         return sympy.Matrix([[sympy.Add(*[a[k] * b[k] for k in range(len(a))])]])
@@ -235,6 +253,12 @@ class Kron(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.kron({args[0]}, {args[1]})"
+
+    def jax_code(self, args, dim_code):
+        return f"jnp.kron({args[0]}, {args[1]})"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.kron({args[0]}, {args[1]})"
 
     def entrywise(self, args, size):
         a, b = args
@@ -290,6 +314,9 @@ class KronContract(Expr):
         rows, cols = (dim_code(d) for d in self.shape)
         (side,) = self.params
         return f"_kron_contract({args[0]}, {args[1]}, {side}, {rows}, {cols})"
+
+    jax_code = numpy_code  # each backend's runtime has its own _kron_contract
+    torch_code = numpy_code
 
     def entrywise(self, args, size):
         g, other = args

@@ -29,12 +29,15 @@ class ElementwiseFunction:
     """A scalar function applied entry by entry.
 
     ``numpy_template`` is a NumPy call with ``{x}`` for the argument and ``{out}`` where
-    ``, out=<array>`` goes when generated code writes into an existing array.
+    ``, out=<array>`` goes when generated code writes into an existing array; ``jax_template``
+    and ``torch_template`` are the same call in jax.numpy and torch (no ``{out}``: those
+    backends write no array in place).  A function with no template (a user's) gets a helper
+    that sympy prints for each backend.
     """
 
     __slots__ = (
         "name", "text", "latex", "formula", "numpy_template", "_derivative", "_derived", "parent", "_identifier",
-        "notation", "domain",
+        "notation", "domain", "jax_template", "torch_template",
     )
 
     def __init__(
@@ -46,12 +49,17 @@ class ElementwiseFunction:
         numpy_template: str | None = None,
         derivative: Callable[[Expr, Expr], Expr] | None = None,
         domain: str | None = None,
+        *,
+        jax_template: str | None = None,
+        torch_template: str | None = None,
     ):
         self.name = name
         self.formula = formula  # in the variable _u
         self.text = text
         self.latex = latex
         self.numpy_template = numpy_template
+        self.jax_template = jax_template
+        self.torch_template = torch_template
         self._derivative = derivative
         self._derived: ElementwiseFunction | None = None
         self.parent: ElementwiseFunction | None = None  # f for f', whose formula sympy derived
@@ -106,9 +114,12 @@ class ElementwiseFunction:
             self._identifier = candidate
         return self._identifier
 
-    def code(self, arg: str) -> str:
-        if self.numpy_template:
-            return self.numpy_template.format(x=arg, out="")
+    def code(self, arg: str, backend: str = "numpy") -> str:
+        """f(arg) in the generated code of ``backend`` ("numpy", "jax" or "torch"): the row's
+        template, or a call of the function's helper."""
+        template = {"numpy": self.numpy_template, "jax": self.jax_template, "torch": self.torch_template}[backend]
+        if template:
+            return template.format(x=arg, out="")
         return f"{self.identifier}({arg})"
 
     def code_into(self, arg: str, out: str) -> str | None:
@@ -233,6 +244,12 @@ class Elementwise(Expr):
     def numpy_into(self, args, out, dim_code):
         return self.function.code_into(args[0], out)
 
+    def jax_code(self, args, dim_code):
+        return self.function.code(args[0], "jax")
+
+    def torch_code(self, args, dim_code):
+        return self.function.code(args[0], "torch")
+
     def entrywise(self, args, size):
         formula = self.function.formula
         return args[0].applyfunc(lambda entry: formula.subs(_u, entry))
@@ -282,33 +299,53 @@ def _sigmoid_prime() -> ElementwiseFunction:
         "σ'",
         "\\sigma'",
         numpy_template="_sigmoid_prime({x}{out})",
+        jax_template="_sigmoid_prime({x})",
+        torch_template="_sigmoid_prime({x})",
     )
 
 
 sigmoid_prime_f = _built_in_function(_sigmoid_prime())
 _RELU_PRIME = _built_in_function(ElementwiseFunction(
-    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})"
+    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})",
+    jax_template="jnp.heaviside({x}, 0.0)", torch_template="({x} > 0).to({x}.dtype)",
 ))
 _RELU_PRIME._derivative = lambda x, fx: make(Zero, (), x.shape)
-_SIGN = ElementwiseFunction("sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})")
+_SIGN = ElementwiseFunction(
+    "sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})",
+    jax_template="jnp.sign({x})", torch_template="torch.sign({x})",
+)
 _SIGN._derivative = lambda x, fx: make(Zero, (), x.shape)
 
-exp_f = _register(ElementwiseFunction("exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx))
+exp_f = _register(ElementwiseFunction(
+    "exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx,
+    jax_template="jnp.exp({x})", torch_template="torch.exp({x})",
+))
 log_f = _register(
-    ElementwiseFunction("log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1, "positive")
+    ElementwiseFunction(
+        "log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1, "positive",
+        jax_template="jnp.log({x})", torch_template="torch.log({x})",
+    )
 )
-sin_f = _register(ElementwiseFunction("sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x)))
+sin_f = _register(ElementwiseFunction(
+    "sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x),
+    jax_template="jnp.sin({x})", torch_template="torch.sin({x})",
+))
 cos_f = _register(
-    ElementwiseFunction("cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", lambda x, fx: -apply(sin_f, x))
+    ElementwiseFunction(
+        "cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", lambda x, fx: -apply(sin_f, x),
+        jax_template="jnp.cos({x})", torch_template="torch.cos({x})",
+    )
 )
 tan_f = _register(
     ElementwiseFunction(
-        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", lambda x, fx: 1 + fx**2
+        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", lambda x, fx: 1 + fx**2,
+        jax_template="jnp.tan({x})", torch_template="torch.tan({x})",
     )
 )
 tanh_f = _register(
     ElementwiseFunction(
-        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", lambda x, fx: 1 - fx**2
+        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", lambda x, fx: 1 - fx**2,
+        jax_template="jnp.tanh({x})", torch_template="torch.tanh({x})",
     )
 )
 sigmoid_f = _register(
@@ -319,6 +356,8 @@ sigmoid_f = _register(
         "\\sigma",
         "_sigmoid({x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (sigmoid_prime_f,)),
+        jax_template="_sigmoid({x})",
+        torch_template="torch.sigmoid({x})",
     )
 )
 relu_f = _register(
@@ -329,17 +368,21 @@ relu_f = _register(
         "\\operatorname{relu}",
         "np.maximum({x}, 0.0{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_RELU_PRIME,)),
+        jax_template="jnp.maximum({x}, 0.0)",
+        torch_template="torch.relu({x})",
     )
 )
 sqrt_f = _register(
     ElementwiseFunction(
-        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1, "positive"
+        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1, "positive",
+        jax_template="jnp.sqrt({x})", torch_template="torch.sqrt({x})",
     )
 )
 abs_f = _register(
     ElementwiseFunction(
         "abs", sympy.Abs(_u), "abs", "\\operatorname{abs}", "np.abs({x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_SIGN,)),
+        jax_template="jnp.abs({x})", torch_template="torch.abs({x})",
     )
 )
 sign_f = _register(_SIGN)
@@ -351,6 +394,8 @@ softplus_f = _register(
         "\\operatorname{softplus}",
         "np.logaddexp(0.0, {x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (FUNCTIONS["sigmoid"],)),
+        jax_template="jnp.logaddexp(0.0, {x})",
+        torch_template="_softplus({x})",
     )
 )
 

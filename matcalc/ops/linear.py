@@ -87,6 +87,12 @@ class Transpose(Expr):
     def numpy_code(self, args, dim_code):
         return f"{args[0]}.T"
 
+    def jax_code(self, args, dim_code):
+        return f"{args[0]}.T"
+
+    def torch_code(self, args, dim_code):
+        return f"{args[0]}.T"
+
     def entrywise(self, args, size):
         return args[0].T
 
@@ -123,6 +129,12 @@ class Trace(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.trace({args[0]}).reshape(1, 1)"
+
+    def jax_code(self, args, dim_code):
+        return f"jnp.trace({args[0]}).reshape(1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.trace({args[0]}).reshape(1, 1)"
 
     def entrywise(self, args, size):
         return sympy.Matrix([[args[0].trace()]])
@@ -171,6 +183,12 @@ class Sum(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]}).reshape(1, 1)"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.sum({args[0]}).reshape(1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.sum({args[0]}).reshape(1, 1)"
+
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.Add(*args[0])]])
 
@@ -214,6 +232,12 @@ class DiagMat(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.diagflat({args[0]})"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.diagflat({args[0]})"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.diagflat({args[0]})"
+
     def entrywise(self, args, size):
         return sympy.diag(*args[0])
 
@@ -247,6 +271,12 @@ class DiagVec(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.diagonal({args[0]}).reshape(-1, 1)"
+
+    def jax_code(self, args, dim_code):
+        return f"jnp.diagonal({args[0]}).reshape(-1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.diagonal({args[0]}).reshape(-1, 1)"
 
     def entrywise(self, args, size):
         m = args[0]

@@ -24,6 +24,17 @@ def _require_square(name: str, x: Expr) -> None:
         raise ShapeError(f"{name}: needs a square matrix, got {shape_str(x.shape)}")
 
 
+def _power_code(power: str, x: str, exponent) -> str:
+    """x^p entry by entry in a backend whose power function is ``power`` (jnp.power, torch.pow):
+    1/x and x·x as plain arithmetic, which every backend differentiates exactly."""
+    if exponent == -1:
+        return f"(1.0 / {x})"
+    if exponent == 2:
+        return f"({x} * {x})"
+    p = f"({exponent.numerator}/{exponent.denominator})" if isinstance(exponent, Fraction) else repr(exponent)
+    return f"{power}({x}, {p})"
+
+
 class Power(Expr):
     """X^p entry by entry, for a constant exponent p (NumPy's ``**``)."""
 
@@ -71,6 +82,12 @@ class Power(Expr):
         if p == 2:
             return "np.multiply", [args[0], args[0]]
         return "np.power", [args[0], f"({p.numerator}/{p.denominator})" if isinstance(p, Fraction) else repr(p)]
+
+    def jax_code(self, args, dim_code):
+        return _power_code("jnp.power", args[0], self.exponent)
+
+    def torch_code(self, args, dim_code):
+        return _power_code("torch.pow", args[0], self.exponent)
 
     def entrywise(self, args, size):
         exponent = sympy_number(self.exponent)
@@ -120,6 +137,12 @@ class PowerOf(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.power({args[0]}, {args[1]})"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.power({args[0]}, {args[1]})"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.pow({args[0]}, {args[1]})"
+
     def entrywise(self, args, size):
         exponent = args[1][0, 0]
         return args[0].applyfunc(lambda entry: entry**exponent)
@@ -157,6 +180,12 @@ class Inverse(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.linalg.inv({args[0]})"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.linalg.inv({args[0]})"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.linalg.inv({args[0]})"
+
     def entrywise(self, args, size):
         # One symbolic entry among floats: cancel keeps each entry a small rational function.
         return args[0].inv(method="ADJ").applyfunc(sympy.cancel)
@@ -192,6 +221,12 @@ class Det(Expr):
     def numpy_code(self, args, dim_code):
         return f"np.linalg.det({args[0]}).reshape(1, 1)"
 
+    def jax_code(self, args, dim_code):
+        return f"jnp.linalg.det({args[0]}).reshape(1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.linalg.det({args[0]}).reshape(1, 1)"
+
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.cancel(args[0].det(method="berkowitz"))]])
 
@@ -226,6 +261,9 @@ class LogDet(Expr):
     def numpy_code(self, args, dim_code):
         return f"_logdet({args[0]})"
 
+    jax_code = numpy_code  # each backend's runtime has its own _logdet
+    torch_code = numpy_code
+
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.log(sympy.cancel(args[0].det(method="berkowitz")))]])
 
@@ -256,6 +294,12 @@ class Norm(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"np.sqrt(np.sum({args[0]} * {args[0]})).reshape(1, 1)"
+
+    def jax_code(self, args, dim_code):
+        return f"jnp.sqrt(jnp.sum({args[0]} * {args[0]})).reshape(1, 1)"
+
+    def torch_code(self, args, dim_code):
+        return f"torch.sqrt(torch.sum({args[0]} * {args[0]})).reshape(1, 1)"
 
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in args[0]]))]])
@@ -323,6 +367,11 @@ class Softmax(Expr):
     def numpy_code(self, args, dim_code):
         return f"_softmax({args[0]})"
 
+    jax_code = numpy_code  # the JAX runtime's _softmax, shifted like NumPy's
+
+    def torch_code(self, args, dim_code):
+        return f"torch.softmax({args[0]}, dim=0)"  # torch shifts by the largest entry itself
+
     def entrywise(self, args, size):
         x = args[0]
         columns = []
@@ -366,6 +415,11 @@ class LogSumExp(Expr):
 
     def numpy_code(self, args, dim_code):
         return f"_logsumexp({args[0]})"
+
+    jax_code = numpy_code  # the JAX runtime's _logsumexp
+
+    def torch_code(self, args, dim_code):
+        return f"torch.logsumexp({args[0]}, dim=0, keepdim=True)"
 
     def entrywise(self, args, size):
         x = args[0]
