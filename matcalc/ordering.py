@@ -37,10 +37,6 @@ _SCALARS_IN_FRONT = (MatMul, Hadamard, Frob, Power, Trace, Sum, Transpose)
 _NAME_WEIGHT = 2  # an occurrence of a variable or named intermediate, in units of an operation's weight
 
 
-def _not_a_let(node: Expr) -> bool:
-    return not isinstance(node, Let)
-
-
 def _is_number(node: Expr) -> bool:
     return isinstance(node, Const) and not hasattr(node.value, "free_symbols")
 
@@ -79,22 +75,28 @@ class Costs:
 
     def __call__(self, root: Expr) -> Cost:
         if root not in self._cost:
-            for node in postorder([root], _not_a_let):
+            for node in postorder([root], self._unpriced):  # priced nodes end the walk
                 if node not in self._cost:
                     self._add(node)
         return self._cost[root]
+
+    def _unpriced(self, node: Expr) -> bool:
+        return node not in self._cost and not isinstance(node, Let)
 
     def _add(self, node: Expr) -> None:
         self._scales[node] = 1 + self._scales[node.args[1]] if isinstance(node, Scale) else 0
         if isinstance(node, (Symbol, Let)):  # a name, whatever it stands for
             self._size[node], self._cost[node] = 1, (0, 0, _NAME_WEIGHT, 0)
             return
-        parts = [self._cost[arg] for arg in node.args]
-        self._size[node] = 1 + sum(self._size[arg] for arg in node.args)
-        diagonals = int(isinstance(node, DiagMat)) + sum(p[0] for p in parts)
-        transposes = (self._size[node.args[0]] - 1 if isinstance(node, Transpose) else 0) + sum(p[1] for p in parts)
-        size = _weight(node) + sum(p[2] for p in parts)
-        disorder = self._disorder(node) + sum(p[3] for p in parts)
+        diagonals, transposes, size, disorder = int(isinstance(node, DiagMat)), 0, _weight(node), self._disorder(node)
+        tree_size = 1
+        for arg in node.args:
+            d, t, s, o = self._cost[arg]
+            diagonals, transposes, size, disorder = diagonals + d, transposes + t, size + s, disorder + o
+            tree_size += self._size[arg]
+        if isinstance(node, Transpose):
+            transposes += self._size[node.args[0]] - 1
+        self._size[node] = tree_size
         self._cost[node] = (diagonals, transposes, size, disorder)
 
     def _disorder(self, node: Expr) -> int:

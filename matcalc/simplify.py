@@ -800,11 +800,17 @@ def _work(node: Expr) -> int:
     return 1 + len(node.args)
 
 
-def _first_rewrite(node: Expr, bound, cost: Costs, trace: list | None, before: bool = False) -> Expr | None:
-    """The first rule's result that costs less than ``bound`` (see matcalc.ordering)."""
+def _first_rewrite(node: Expr, bound: dict, cost: Costs, trace: list | None, before: bool = False) -> Expr | None:
+    """The first rule's result that costs less than the position's bound (see matcalc.ordering):
+    the cost of its last kept form, or of the node itself, priced only once a rule applies."""
+    limit = None
     for r in (TOP_DOWN if before else RULES).get(type(node), ()):
         result = r.before(node) if before else r.apply(node)
-        if result is not None and result is not node and cost(result) < bound:
+        if result is None or result is node:
+            continue
+        if limit is None:
+            limit = bound[node] if node in bound else cost(node)
+        if cost(result) < limit:
             if trace is not None:
                 trace.append(Rewrite(r.name, node, result))
             return result
@@ -886,7 +892,7 @@ class _Run:
             self.budget += self.grant(missing)
         if type(node) in TOP_DOWN and self.budget > 0:
             self.budget -= _work(node)
-            early = _first_rewrite(node, self.bound.get(node, self.cost(node)), self.cost, self.trace, before=True)
+            early = _first_rewrite(node, self.bound, self.cost, self.trace, before=True)
             if early is not None:
                 if node in self.given:  # a flattened input: its terms are the input's
                     self.budget += self.grant(early.args)
@@ -906,7 +912,7 @@ class _Run:
         rewritten = None
         if self.budget > 0:
             self.budget -= _work(node)
-            rewritten = _first_rewrite(node, self.bound.get(node, self.cost(node)), self.cost, self.trace)
+            rewritten = _first_rewrite(node, self.bound, self.cost, self.trace)
         if rewritten is None:
             self.settle(node, node)
         else:
