@@ -492,6 +492,8 @@ def number_value(value, where: str = "constant"):
     """A Python number as an exact Fraction where it is one, else a finite float."""
     if isinstance(value, bool):
         raise OperandError(f"{where}: {value!r} is not a number")
+    if isinstance(value, complex) or type(value).__name__.startswith("complex"):  # numpy's complex128 too
+        raise OperandError(f"{where}: {value!r} is complex; matcalc computes with real numbers")
     if isinstance(value, sympy.Basic):
         if value.is_Rational:
             value = Fraction(int(value.p), int(value.q))

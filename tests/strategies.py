@@ -99,10 +99,7 @@ NOT_CONSTRUCTORS = {
 
 # User functions the builder leaves out (unless avoid_defects=False, as benchmarks/fuzz.py
 # asks) because of an open defect that its own xfail test pins down; remove the entry when fixed.
-AVOIDED_DEFECTS = {
-    "lin": "a constant derivative: generated code writes floats into the int array numpy.full(shape, 2) "
-           "(tests/test_fuzz_inputs.py::test_a_user_function_with_a_constant_derivative_evaluates)",
-}
+AVOIDED_DEFECTS: dict[str, str] = {}
 
 
 def variables(syntax: bool = False) -> list:

@@ -59,16 +59,15 @@ def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndar
             raise EvaluationError(
                 f"evaluate: no value for {symbol.kind} {symbol.label!r} (shape {shape_str(symbol.shape)})"
             )
-        if np.iscomplexobj(arrays[symbol]):
-            raise EvaluationError(
-                f"evaluate: the value of {symbol.label!r} is complex; matcalc computes with real numbers"
-            )
         try:
-            array = np.asarray(arrays[symbol], dtype=float)
-        except (TypeError, ValueError, OverflowError):
+            is_complex = np.iscomplexobj(arrays[symbol])
+            array = np.asarray(arrays[symbol], dtype=float) if not is_complex else None
+        except (TypeError, ValueError, OverflowError):  # not numbers, rows of different lengths, beyond float64
             raise EvaluationError(
                 f"evaluate: the value of {symbol.label!r} is not real numbers within float64: {type(arrays[symbol]).__name__}"
             ) from None
+        if is_complex:
+            raise EvaluationError(f"evaluate: the value of {symbol.label!r} is complex; matcalc computes with real numbers")
         if array.ndim == 0:
             array = array.reshape(1, 1)
         elif array.ndim == 1 and symbol.shape[1] == 1:

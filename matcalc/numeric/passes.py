@@ -211,7 +211,12 @@ def inline_views(plan: Plan) -> None:
     readers = _readers(plan)
     outputs = set(plan.outputs)
     for instruction in plan.computed():
-        instruction.inline = instruction.view and instruction.id not in outputs and len(readers[instruction.id]) == 1
+        # a view of an inlined view gets a statement: 5,000 transposes must not nest 5,000 deep
+        # in one expression, which Python's compiler refuses
+        over_inlined = any(plan[operand].inline for operand in instruction.operands)
+        instruction.inline = (
+            instruction.view and not over_inlined and instruction.id not in outputs and len(readers[instruction.id]) == 1
+        )
 
 
 def write_outputs_in_place(plan: Plan) -> None:

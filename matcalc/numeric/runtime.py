@@ -62,12 +62,13 @@ HELPERS = {
 
 
 def _as_matrix(value, name, is_column):
-    if np.iscomplexobj(value):
-        raise _InvalidInput(f"{name}: expected real numbers, got complex ones (the imaginary part would be lost)")
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError, OverflowError):
+        is_complex = np.iscomplexobj(value)
+        array = np.asarray(value, dtype=float) if not is_complex else None
+    except (TypeError, ValueError, OverflowError):  # not numbers, rows of different lengths, beyond float64
         raise _InvalidInput(f"{name}: expected real numbers within float64, got {type(value).__name__}") from None
+    if is_complex:
+        raise _InvalidInput(f"{name}: expected real numbers, got complex ones (the imaginary part would be lost)")
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:

@@ -3,6 +3,7 @@ numbers made constants, scaling where a side is a scalar."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import sympy
@@ -70,7 +71,9 @@ def power_of_number(base, x) -> Expr:
     value = number_value(base, "**")
     if isinstance(value, sympy.Expr) or value <= 0:
         raise OperandError(f"**: a number raised to an expression needs a positive base, got {base!r}")
-    return apply(exp_f, multiply(float(sympy.log(sympy.nsimplify(value)).evalf()), x))
+    # log of the exact number (1e-300 and 10**400 too), not of a float that may under- or overflow
+    logarithm = math.log(value.numerator) - math.log(value.denominator) if isinstance(value, Fraction) else math.log(value)
+    return apply(exp_f, multiply(logarithm, x))
 
 
 def _broadcast(a: Expr, b: Expr, symbol: str, where: str) -> tuple[Expr, Expr]:

@@ -134,7 +134,7 @@ class ElementwiseFunction:
             return None
         body = _array_code(self.formula.subs(_u, sympy.Symbol("u")))
         if self.formula.is_number:
-            body = f"numpy.full(numpy.shape(u), {body})"
+            body = f"numpy.full(numpy.shape(u), {body}, dtype=float)"
         return f"def {self.identifier}(u):\n    return {body}\n"
 
     def numpy_problem(self) -> str:
