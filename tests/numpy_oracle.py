@@ -98,13 +98,15 @@ def _kron_contract(node, g, other, shape):
 
 
 def _logsumexp(x):
-    top = np.max(x)
-    return top + np.log(np.sum(np.exp(x - top)))
+    """log Σ exp over each column (a vector is one column): a 1×n row."""
+    top = np.max(x, axis=0, keepdims=True)
+    return top + np.log(np.sum(np.exp(x - top), axis=0, keepdims=True))
 
 
 def _softmax(x):
-    e = np.exp(x - np.max(x))
-    return e / np.sum(e)
+    """exp(x)/Σ exp(x) within each column."""
+    e = np.exp(x - np.max(x, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
 
 
 def _power(x, exponent):

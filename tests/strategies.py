@@ -132,10 +132,10 @@ class Builder:
     def pick(self, options):
         return options[self.choose(len(options))]
 
-    def call(self, name, *args):
-        """mc.<name>(*args), recorded."""
+    def call(self, name, *args, **options):
+        """mc.<name>(*args, **options), recorded."""
         self.drawn.add(name)
-        return getattr(mc, name)(*args)
+        return getattr(mc, name)(*args, **options)
 
     def symbols(self, shape) -> list:
         pool = list(_PLAIN.get(shape, []))
@@ -224,6 +224,14 @@ class Builder:
                 lambda: self.call("softmax", b(shape, sub)),
                 lambda: self.call("diag", b((rows, rows), sub)),
             ]
+        if rows != 1 and cols != 1:  # column by column, and row by row
+            options += [
+                lambda: self.call("softmax", b(shape, sub)),
+                lambda: self.call("softmax", b(shape, sub), axis=1),
+                lambda: self.call("logsumexp", b((rows, cols), sub), axis=1) @ b((1, cols), sub),
+            ]
+        if rows == 1 and cols != 1:  # a row of column logsumexps
+            options.append(lambda: self.call("logsumexp", b((self.pick(VECTOR_LENGTHS), cols), sub)))
         if shape == (1, 1):
             options += [
                 lambda: self.call("trace", b((3, 3), sub)),
