@@ -48,6 +48,7 @@ ELEMENTWISE = {
     "abs": np.abs,
     "sign": np.sign,
     "softplus": _softplus,
+    "logsigmoid": lambda x: -np.logaddexp(0.0, -x),
 }
 
 

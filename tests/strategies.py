@@ -87,7 +87,7 @@ for _name, (_formula, _twin) in USER_FUNCTIONS.items():
         USER_REFUSED[_name] = _error
     numpy_oracle.ELEMENTWISE[_name] = _twin
 
-BUILTIN_ELEMENTWISE = ["exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "sign", "softplus"]
+BUILTIN_ELEMENTWISE = ["exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "abs", "sign", "softplus", "logsigmoid"]
 # The public names the builder calls; the registry test compares them with mc.__all__.
 NOT_CONSTRUCTORS = {
     "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError", "ParseError",

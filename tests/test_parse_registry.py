@@ -27,6 +27,7 @@ NUMPY = {
     "relu": lambda X: np.maximum(X, 0),
     "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign,
     "softplus": lambda X: np.log(1 + np.exp(X)),
+    "logsigmoid": lambda X: -np.log(1 + np.exp(-X)),
     "inv": np.linalg.inv,
     "det": np.linalg.det,
     "logdet": lambda X: np.log(np.linalg.det(X)),

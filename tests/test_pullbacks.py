@@ -62,7 +62,7 @@ CASES = [
     (ops.LogSumExp, mc.logsumexp(Q @ u), [Q, u], {}),
     (Let, mc.sum(mc.let("h", X @ R) ** 2), [X, R], {}),
     (ops.Elementwise, mc.frob(C, mc.exp(X) + mc.sin(X) + mc.cos(X) + mc.tan(X / 4) + mc.tanh(X)), [X], {}),
-    (ops.Elementwise, mc.frob(C, mc.sigmoid(X) + mc.softplus(X) + mc.relu(X) + mc.abs(X) + mc.sign(X)), [X], {}),
+    (ops.Elementwise, mc.frob(C, mc.sigmoid(X) + mc.softplus(X) + mc.relu(X) + mc.abs(X) + mc.sign(X) + mc.logsigmoid(X)), [X], {}),
     (ops.Elementwise, mc.frob(C, mc.log(X) + mc.sqrt(X) + cube_plus(X)), [X], {"positive": True}),
 ]
 

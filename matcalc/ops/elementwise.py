@@ -398,6 +398,18 @@ softplus_f = _register(
         torch_template="_softplus({x})",
     )
 )
+logsigmoid_f = _register(
+    ElementwiseFunction(
+        "logsigmoid",
+        -sympy.log(1 + sympy.exp(-_u)),
+        "log σ",
+        "\\log\\sigma",
+        "np.negative(np.logaddexp(0.0, -{x}){out})",  # −softplus(−u): finite where log(σ(u)) underflows
+        derivative=lambda x, fx: apply(sigmoid_f, -x),
+        jax_template="-jnp.logaddexp(0.0, -{x})",
+        torch_template="-_softplus(-{x})",
+    )
+)
 
 _USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}  # by NFKC-normalised name, as Python reads identifiers
 
