@@ -165,7 +165,7 @@ def _losses(seeds) -> list:
             loss = scalar_loss(rng_chooser(rng), depth=int(rng.integers(2, 5)))
         except mc.MatcalcError:
             continue  # a refusal while building: fuzz.py skips it too
-        variables = [v for v in loss.variables.values() if v.label not in ("C", "c")]
+        variables = [v for v in loss.variables.values() if v.label not in ("C", "c") and not v.columns_sum_to_one]
         if variables:
             losses.append((seed, loss, variables))
     return losses
@@ -210,7 +210,7 @@ def nested_quotients() -> list:
 
 def slow_losses(size: int):
     """The first ``size`` of nested_quotients(), each differentiated; the slowest is kept."""
-    losses = [(k, loss, [v for v in loss.variables.values() if v.label not in ("C", "c")])
+    losses = [(k, loss, [v for v in loss.variables.values() if v.label not in ("C", "c") and not v.columns_sum_to_one])
               for k, loss in enumerate(nested_quotients()[:size])]
     return _differentiate_each(losses)
 

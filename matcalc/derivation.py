@@ -65,7 +65,7 @@ def substitute(expr: Expr, mapping: dict) -> Expr:
 
 def placeholder(node: Expr, label: str) -> Symbol:
     kind = "scalar" if node.is_scalar else "vector" if node.shape[1] == 1 else "matrix"
-    return make(Symbol, (), (label, kind, False, node.shape[0], node.shape[1]))
+    return make(Symbol, (), (label, kind, False, node.shape[0], node.shape[1], False))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ def _check_variables(wrt, where: str) -> tuple[list[Symbol], bool]:
                 f"{where}: can only differentiate with respect to a variable (matrix, vector or scalar), "
                 f"not {what}"
             )
+        if v.columns_sum_to_one:
+            raise DifferentiationError(
+                f"{where}: {v.label} is declared to have columns that sum to one: it is data (targets, "
+                "probabilities), not a variable to differentiate; declare it without that to differentiate it"
+            )
     return variables, single
 
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 import sympy
 
 from .expr import Const, Expr, Let, Ones, make
-from .ops import Add, Inverse, MatMul, Power, Scale, Transpose
+from .ops import Add, Inverse, Power, Scale, Transpose
 from .printing.notation import PREC_NEG, PREC_PRODUCT, Notation, postfix
 from .strategies import bottom_up, do_one, typed
 
@@ -74,6 +74,25 @@ class InverseTranspose(DisplayOp):
         return args[0].inv().T
 
 
+class OnesMatrix(DisplayOp):
+    """𝟏𝟏ᵀ, the matrix of ones, written as one symbol."""
+
+    __slots__ = ()
+    name = "ones_matrix"
+    notation = Notation("fixed", "𝟏𝟏ᵀ", "\\mathbf{1}\\mathbf{1}^\\top")
+    index_rule = "one"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return params
+
+    def numpy_code(self, args, dim_code):
+        return f"np.ones(({dim_code(self.shape[0])}, {dim_code(self.shape[1])}))"
+
+    def entrywise(self, args, size):
+        return sympy.ones(size(self.shape[0]), size(self.shape[1]))
+
+
 def _number(value) -> Expr:
     return make(Const, (), (value,))
 
@@ -92,8 +111,7 @@ def ones_with_shape(e):
         return _number(1)
     if cols == 1:
         return None
-    row = make(Transpose, (make(Ones, (), (cols, 1)),))
-    return row if rows == 1 else make(MatMul, (make(Ones, (), (rows, 1)), row))
+    return make(Transpose, (make(Ones, (), (cols, 1)),)) if rows == 1 else make(OnesMatrix, (), (rows, cols))
 
 
 def inverse_transpose(e):

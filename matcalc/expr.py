@@ -292,7 +292,7 @@ class Expr:
 
 
 class Symbol(Expr):
-    """A variable: params are (name, kind, symmetric)."""
+    """A variable: params are (name, kind, symmetric, rows, cols, columns_sum_to_one)."""
 
     __slots__ = ()
     name = "symbol"
@@ -300,8 +300,7 @@ class Symbol(Expr):
 
     @classmethod
     def shape_rule(cls, args, params):
-        name, kind, symmetric, rows, cols = params
-        return (rows, cols)
+        return (params[3], params[4])
 
     @property
     def label(self) -> str:
@@ -314,6 +313,11 @@ class Symbol(Expr):
     @property
     def is_symmetric(self) -> bool:
         return self.params[2] or self.is_scalar
+
+    @property
+    def columns_sum_to_one(self) -> bool:
+        """Whether each column's entries sum to 1, as targets and probabilities do: 𝟏ᵀT = 𝟏ᵀ."""
+        return self.params[5]
 
     def numpy_code(self, args, dim_code):
         raise AssertionError("symbols are bound by the code generator")
@@ -548,8 +552,12 @@ def _check_name(name, where: str) -> str:
     return name
 
 
-def matrix(name: str, rows, cols, symmetric: bool = False) -> Symbol:
+def matrix(name: str, rows, cols, symmetric: bool = False, columns_sum_to_one: bool = False) -> Symbol:
     """A matrix variable of shape rows×cols.
+
+    ``symmetric``: its values are symmetric, and its gradient is the one within symmetric
+    matrices.  ``columns_sum_to_one``: each column sums to 1, as one-hot targets or class
+    probabilities do (𝟏ᵀT = 𝟏ᵀ); such a variable is data, not differentiated.
 
     >>> n, m = mc.dims("n m")
     >>> mc.matrix("W", n, m).shape
@@ -559,17 +567,20 @@ def matrix(name: str, rows, cols, symmetric: bool = False) -> Symbol:
     rows, cols = as_dim(rows, f"matrix {name!r}"), as_dim(cols, f"matrix {name!r}")
     if symmetric and rows != cols:
         raise ShapeError(f"matrix {name!r}: a symmetric matrix must be square, got {shape_str((rows, cols))}")
-    return make(Symbol, (), (name, "matrix", bool(symmetric), rows, cols))
+    return make(Symbol, (), (name, "matrix", bool(symmetric), rows, cols, bool(columns_sum_to_one)))
 
 
-def vector(name: str, n) -> Symbol:
+def vector(name: str, n, sums_to_one: bool = False) -> Symbol:
     """A column vector variable of length n (shape n×1).
+
+    ``sums_to_one``: its entries sum to 1, as a one-hot target or a probability vector does
+    (𝟏ᵀt = 1); such a variable is data, not differentiated.
 
     >>> vector("x", 3).shape
     (3, 1)
     """
     _check_name(name, "vector")
-    return make(Symbol, (), (name, "vector", False, as_dim(n, f"vector {name!r}"), 1))
+    return make(Symbol, (), (name, "vector", False, as_dim(n, f"vector {name!r}"), 1, bool(sums_to_one)))
 
 
 def scalar(name: str) -> Symbol:
@@ -579,7 +590,7 @@ def scalar(name: str) -> Symbol:
     (1, 1)
     """
     _check_name(name, "scalar")
-    return make(Symbol, (), (name, "scalar", False, 1, 1))
+    return make(Symbol, (), (name, "scalar", False, 1, 1, False))
 
 
 def eye(n) -> Identity:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import Const, Expr, Identity, Let, Ones, Zero, make
+from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make
 from .ops import (
     Add,
     DiagMat,
@@ -279,6 +279,24 @@ def _inverse_pair(a: Expr, b: Expr) -> bool:
     while isinstance(a, Transpose) and isinstance(b, Transpose):
         a, b = a.args[0], b.args[0]
     return isinstance(a, Inverse) and a.args[0] is b or isinstance(b, Inverse) and b.args[0] is a
+
+
+@rule(MatMul, "𝟏T = 𝟏 for T whose columns sum to one (𝟏ᵀT = 𝟏ᵀ); 𝟏ₘₖ𝟏ₖₙ = k𝟏ₘₙ (𝟏𝟏ᵀ is a matrix of ones)")
+def ones_products(e):
+    factors = list(e.args)
+    for index in range(len(factors) - 1):
+        left, right = factors[index], factors[index + 1]
+        if not isinstance(left, Ones):
+            continue
+        if isinstance(right, Symbol) and right.columns_sum_to_one:  # every column of T sums to one
+            joined = make(Ones, (), (left.shape[0], right.shape[1]))
+        elif isinstance(right, Ones):  # each entry sums k ones
+            ones = make(Ones, (), (left.shape[0], right.shape[1]))
+            joined = scaled(left.shape[1], ones, ones.shape)
+        else:
+            continue
+        return product(factors[:index] + [joined] + factors[index + 2 :])
+    return None
 
 
 @rule(MatMul, "X⁻¹X = XX⁻¹ = I")
@@ -727,15 +745,15 @@ def trace_of_scale(e):
     return None
 
 
-@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏) = rows·cols")
+@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏) = rows·cols; sum(T) = cols for T whose columns sum to one")
 def sum_of_simple(e):
     inner = e.args[0]
     if inner.is_scalar:
         return inner
     if isinstance(inner, Scale):
         return make(Scale, (inner.args[0], make(Sum, (inner.args[1],))))
-    if isinstance(inner, Ones):
-        size = dim_product(*inner.shape)
+    if isinstance(inner, Ones) or isinstance(inner, Symbol) and inner.columns_sum_to_one:
+        size = dim_product(*inner.shape) if isinstance(inner, Ones) else inner.shape[1]
         return number(size) if isinstance(size, int) else make(Const, (), (size,))
     return None
 

@@ -26,6 +26,9 @@ def random_values(exprs, sizes=None, seed=0, positive=False, spd=()):
             value = rng.normal(size=shape)
         if symbol.is_symmetric and not symbol.is_scalar:
             value = (value + value.T) / 2
+        if symbol.columns_sum_to_one:  # positive columns that sum to one, as probabilities do
+            value = np.abs(value) + 0.1
+            value = value / value.sum(axis=0, keepdims=True)
         values[symbol] = value
     return values
 

@@ -41,9 +41,9 @@ VECTOR_LENGTHS = [3, 4, N]
 # Variables by shape: plain names first (the string syntax can write those), then hostile ones.
 _PLAIN = {
     (3, 3): [mc.matrix("A", 3, 3), mc.matrix("S", 3, 3, symmetric=True), mc.matrix("B", 3, 3)],
-    (3, 4): [mc.matrix("X", 3, 4)],
+    (3, 4): [mc.matrix("X", 3, 4), mc.matrix("P", 3, 4, columns_sum_to_one=True)],
     (4, 3): [mc.matrix("Y", 4, 3)],
-    (3, 1): [mc.vector("x", 3), mc.vector("y", 3)],
+    (3, 1): [mc.vector("x", 3), mc.vector("y", 3), mc.vector("p", 3, sums_to_one=True)],
     (4, 1): [mc.vector("w", 4)],
     (1, 1): [mc.scalar("s"), mc.scalar("t")],
     (N, 1): [mc.vector("z", N)],
@@ -324,8 +324,9 @@ class Builder:
         rows, cols = shape
         b = self.build
         inner = max(depth - 1, 0)
-        targets = [v for v in self.symbols(shape)]
-        options = [lambda: self.call("differential", b(shape, inner), (v := self.pick(variables())), b(v.shape, inner))]
+        targets = [v for v in self.symbols(shape) if not v.columns_sum_to_one]  # data is not differentiated
+        differentiable = [v for v in variables() if not v.columns_sum_to_one]
+        options = [lambda: self.call("differential", b(shape, inner), (v := self.pick(differentiable)), b(v.shape, inner))]
         if targets:
             options += [
                 lambda: self.call("grad", b((1, 1), inner), self.pick(targets)),
@@ -335,7 +336,7 @@ class Builder:
             # the gradient of a contraction of Kronecker products: the adjoint of a Kronecker factor
             options.append(lambda: self.call("grad", self.call("dot", self.call("kron", (v := self.pick(targets)), b((4, 1), inner)),
                                                                 self.call("kron", b((4, 1), inner), b(v.shape, inner))), v))
-        columns = [v for v in variables() if v.shape == (cols, 1) or (cols == 1 and v.shape == (1, 1))]
+        columns = [v for v in differentiable if v.shape == (cols, 1) or (cols == 1 and v.shape == (1, 1))]
         if columns:
             options.append(lambda: self.call("jacobian", b((rows, 1), inner), self.pick(columns)))
             if rows == cols:
@@ -370,6 +371,9 @@ def random_values(exprs, seed):
         value = rng.uniform(-1.5, 1.5, size=shape)
         if symbol.is_symmetric and not symbol.is_scalar:
             value = (value + value.T) / 2
+        if symbol.columns_sum_to_one:  # positive columns that sum to one
+            value = np.abs(value) + 0.1
+            value = value / value.sum(axis=0, keepdims=True)
         values[symbol] = value
     return values
 

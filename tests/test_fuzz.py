@@ -168,8 +168,9 @@ def finite_difference_gradient(loss, variable, values, step=1e-6) -> np.ndarray:
 
 
 def differentiable_variables(loss, limit=3) -> list:
-    """Up to ``limit`` variables of the loss (not the weights), symmetric ones first."""
-    candidates = [s for s in symbols_of([loss]) if s.label not in WEIGHT_LABELS]
+    """Up to ``limit`` variables of the loss (not the weights, nor data whose columns sum to
+    one, which matcalc does not differentiate), symmetric ones first."""
+    candidates = [s for s in symbols_of([loss]) if s.label not in WEIGHT_LABELS and not s.columns_sum_to_one]
     candidates.sort(key=lambda s: not (s.is_symmetric and not s.is_scalar))
     return candidates[:limit]
 

@@ -47,6 +47,7 @@ EXAMPLES = {
     "product_with_zero": (mm(A, zero33, B), "0"),
     "scalar_out_of_product": (mm(A, sc(s, B)), "sAB"),
     "diagonal_product": (mm(A, mc.diag(v), x), "A(v ⊙ x)"),
+    "ones_products": (mm(mc.ones(1, 3), mc.matrix("P", 3, 4, columns_sum_to_one=True)), "𝟏ᵀ"),
     "inverse_cancellation": (mm(A, mc.inv(B), B), "A"),
     "dot_with_hadamard": (mm(T(v), make(Hadamard, (x, make(Power, (v,), (-1,))))), "sum(x)"),
     "scale_by_one": (sc(1, A), "A"),

@@ -118,6 +118,9 @@ def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: in
             value = rng.uniform(0.5, 1.5, size=shape)
         else:
             value = rng.normal(size=shape)
+        if symbol.columns_sum_to_one:  # positive columns scaled to sum to one, as probabilities are
+            value = np.abs(value) + 0.1
+            value = value / value.sum(axis=0, keepdims=True)
         if symbol.is_symmetric and not symbol.is_scalar:
             value = (value + value.T) / 2
         if symbol in inverted and shape[0] == shape[1]:
