@@ -20,6 +20,7 @@ from .numeric.check import check
 from .numeric.lambdify import to_source
 from .parse import parse
 from .printing.latex import latex
+from .web import serve
 
 EXAMPLES = """examples:
   matcalc grad "0.5*norm2(A*x - b)^2" --wrt x
@@ -61,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
                       "importing only that library (jax and torch: pip install \"matcalc-frobenius[jax]\", [torch])")
     grad.add_argument("--json", action="store_true", help="print one JSON object")
     commands.add_parser("demo", help="derive and check the built-in examples")
+    serve = commands.add_parser("serve", help="the web page, on this computer (http://127.0.0.1:8000/)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (0: any free one; default 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1; any other is reachable from other machines)")
+    serve.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
+                       help="stop a derivation after this many seconds (default 10)")
+    serve.add_argument("--workers", type=int, default=2, help="derivations at once, each in its own process (default 2)")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
 
@@ -107,6 +116,16 @@ def _run_grad(args, out) -> int:
     return status
 
 
+def _run_serve(args) -> int:
+    if not 0 <= args.port <= 65535 or args.workers < 1 or not args.time_limit > 0:
+        raise MatcalcError("serve: --port must be 0 to 65535, --workers at least 1, --time-limit positive")
+    try:
+        serve(args.host, args.port, args.time_limit, args.workers, args.verbose)
+    except OSError as error:
+        raise MatcalcError(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    return 0
+
+
 def _one_line(error: Exception) -> str:
     """The message's first line; a ParseError's caret drawing is left out, its position kept."""
     lines = str(error).splitlines() or [type(error).__name__]
@@ -124,6 +143,8 @@ def main(argv=None) -> int:
             return demo_module.run(sys.stdout)
         if args.command == "grad":
             return _run_grad(args, sys.stdout)
+        if args.command == "serve":
+            return _run_serve(args)
     except MatcalcError as error:
         print(f"matcalc: {type(error).__name__}: {_one_line(error)}", file=sys.stderr)
         return 2
