@@ -66,6 +66,8 @@ PROPERTIES = [
     ("simplify(p − e) = 0", "expr", checks.check_copy_difference),
     ("parse(to_syntax) (syntax profile)", "syntax", checks.check_syntax_round_trip),
     ("parse(to_syntax) (any expression)", "expr", checks.check_syntax_round_trip),
+    ("to_sympy/from_sympy", "expr", checks.check_sympy_round_trip),
+    ("draw", "loss", checks.check_drawing),
     ("printing", "loss", _printing),
     ("printing", "expr", _printing),
 ]

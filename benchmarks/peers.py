@@ -161,3 +161,60 @@ def torch_bound(torch, function, arrays):
     """function of the arrays as torch tensors (float64, on the CPU)."""
     arguments = [torch.tensor(a) for a in arrays]
     return lambda: function(*arguments)
+
+
+def numpy_minibatch_backprop(parameters, X, T):
+    """Textbook backprop for networks.minibatch_network: Δ_L = (softmax(Z_L) − T)/N,
+    ∂ℓ/∂W_l = Δ_l A_{l−1}ᵀ, ∂ℓ/∂b_l = Δ_l 𝟏, Δ_{l−1} = (W_lᵀ Δ_l) ⊙ (1 − A_{l−1}²)."""
+    weights, biases = parameters[0::2], parameters[1::2]
+    activations = [X]
+    for W, b in zip(weights[:-1], biases[:-1]):
+        activations.append(np.tanh(W @ activations[-1] + b))
+    Z = weights[-1] @ activations[-1] + biases[-1]
+    P = np.exp(Z - Z.max(axis=0))
+    P /= P.sum(axis=0)
+    delta = (P - T) / X.shape[1]
+    gradients = [None] * len(parameters)
+    for layer in range(len(weights) - 1, -1, -1):
+        gradients[2 * layer] = delta @ activations[layer].T
+        gradients[2 * layer + 1] = delta.sum(axis=1, keepdims=True)
+        if layer:
+            delta = (weights[layer].T @ delta) * (1 - activations[layer] ** 2)
+    return gradients
+
+
+def _minibatch_loss(xp, log_softmax, parameters, X, T):
+    """The same loss in torch or jax.numpy (xp), for their autodiff."""
+    A = X
+    for layer in range(0, len(parameters), 2):
+        Z = parameters[layer] @ A + parameters[layer + 1]
+        A = xp.tanh(Z) if layer + 2 < len(parameters) else Z
+    return -(T * log_softmax(A)).sum() / X.shape[1]
+
+
+def torch_minibatch_backprop(torch, parameters, X, T):
+    """torch.autograd.grad of the minibatch loss; a function of no arguments (data bound)."""
+    tp = [torch.tensor(p, requires_grad=True) for p in parameters]
+    tX, tT = torch.tensor(X), torch.tensor(T)
+
+    def gradients():
+        loss = _minibatch_loss(torch, lambda Z: torch.log_softmax(Z, dim=0), tp, tX, tT)
+        return torch.autograd.grad(loss, tp)
+
+    return gradients
+
+
+def jax_minibatch_backprop(jax, jnp, parameters, X, T):
+    """jax.jit(jax.grad) of the minibatch loss, compiled before it is returned."""
+
+    def loss(ps, X, T):
+        return _minibatch_loss(jnp, lambda Z: jax.nn.log_softmax(Z, axis=0), ps, X, T)
+
+    compiled = jax.jit(jax.grad(loss))
+    jp, jX, jT = [jnp.asarray(p) for p in parameters], jnp.asarray(X), jnp.asarray(T)
+
+    def gradients():
+        return jax.block_until_ready(compiled(jp, jX, jT))
+
+    gradients()
+    return gradients

@@ -32,7 +32,7 @@ from dataclasses import dataclass  # noqa: E402
 import numpy as np  # noqa: E402
 import peers  # noqa: E402
 from derive_mlp import named_mlp, time_sympy  # noqa: E402
-from networks import tanh_mlp  # noqa: E402
+from networks import minibatch_network, tanh_mlp  # noqa: E402
 
 import matcalc as mc  # noqa: E402
 
@@ -196,6 +196,36 @@ def evaluation_rows(width: int, depths: list[int]) -> list[Row]:
     return rows
 
 
+def minibatch_rows(depth: int, width: int, batch: int) -> list[Row]:
+    """The compiled gradient of networks.minibatch_network wrt all weights and biases, against
+    hand-written NumPy, torch.autograd and jax.jit(jax.grad), all checked against hand NumPy."""
+    torch, jax = peers.torch_module(), peers.jax_modules()
+    rng = np.random.default_rng(0)
+    loss, parameters, X, T = minibatch_network(depth)
+    gradient = mc.lambdify([*parameters, X, T], mc.grad(loss, parameters))
+    values = []
+    for _ in range(depth):
+        values += [rng.normal(size=(width, width)) / np.sqrt(width), rng.normal(size=(width, 1)) / 10]
+    Xv, Tv = rng.normal(size=(width, batch)), np.eye(width)[:, rng.integers(0, width, batch)]
+    expected = peers.numpy_minibatch_backprop(values, Xv, Tv)
+    candidates = {"NumPy backprop by hand": lambda: peers.numpy_minibatch_backprop(values, Xv, Tv)}
+    if torch is not None:
+        candidates["torch.autograd"] = peers.torch_minibatch_backprop(torch, values, Xv, Tv)
+    if jax is not None:
+        candidates["jax.jit(jax.grad)"] = peers.jax_minibatch_backprop(*jax, values, Xv, Tv)
+    for function in [lambda: gradient(*values, Xv, Tv), *candidates.values()]:
+        assert_equal_results(function, expected, 1e-9)
+    times = compare({"matcalc": lambda: gradient(*values, Xv, Tv), **candidates})
+    ours = times.pop("matcalc")
+    label = f"∇ of a minibatch softmax network, width {width}, batch {batch}, L = {depth}, `mc.lambdify`"
+    goals = {"NumPy backprop by hand": ("≤ 1.2×", 1.2), "torch.autograd": ("≤ 1.00×", 1.0)}
+    rows = []
+    for name, seconds in times.items():
+        goal, limit = goals.get(name, ("", None))
+        rows.append(Row(label, ours, name, seconds, goal, ours <= limit * seconds if limit else None))
+    return rows
+
+
 def compile_rows(depth: int, width: int) -> list[Row]:
     """How long ``mc.lambdify`` takes to compile the depth-L gradient (already derived) for each
     backend, and a JAX function's first call under jax.jit (tracing and XLA's compilation)."""
@@ -284,6 +314,58 @@ def hessian_rows(sizes: list[int], hvp_sizes: list[int]) -> list[Row]:
     return rows
 
 
+def jacobian_rows(size: int) -> list[Row]:
+    """The dense Jacobian ∂vec(AXB)/∂vec X = Bᵀ ⊗ A, evaluated, against NumPy's Kronecker product."""
+    (n,) = mc.dims("n")
+    A, X, B = mc.matrix("A", n, n), mc.matrix("X", n, n), mc.matrix("B", n, n)
+    jacobian = mc.jacobian(A @ X @ B, X)
+    rng = np.random.default_rng(3)
+    values = {A: rng.normal(size=(size, size)), X: rng.normal(size=(size, size)), B: rng.normal(size=(size, size))}
+    np.testing.assert_array_equal(mc.evaluate(jacobian, values), np.kron(values[B].T, values[A]))
+    times = compare({"matcalc": lambda: mc.evaluate(jacobian, values), "NumPy": lambda: np.kron(values[B].T, values[A])})
+    return [Row(f"dense Jacobian ∂vec(AXB)/∂vec X, n = {size} (`mc.evaluate` of `mc.jacobian`)", times["matcalc"],
+                "`np.kron(B.T, A)`", times["NumPy"], "≤ 1.5×", times["matcalc"] <= 1.5 * times["NumPy"])]
+
+
+def _size(text: str) -> str:
+    return f"{len(text) / 1000:.1f} k characters ({len(text.encode()) / 1000:.1f} kB UTF-8)"
+
+
+def readability_rows(depth: int, deep: int) -> list[Row]:
+    """Issue 15: how long the printed results of the tanh MLP are, without mc.let (automatic names)
+    and with one per layer, and how long deriving and printing the deep one takes."""
+    rows = []
+    for named in (False, True):
+        loss, weights = named_mlp(depth) if named else tanh_mlp(depth)[:2]
+        derivation = mc.derive(loss, weights)
+        view, every, first = str(derivation.view("backprop")), mc.text(mc.grad(loss, weights)), str(derivation.gradient[weights[0]])
+        label = "with mc.let per layer" if named else "without mc.let"
+        view_goal = (4_400, "≤ 4.4 k characters (4,323 before issue 15)") if named else (10_000, "≤ 10 k characters")
+        rows += [
+            Row(f"depth-{depth} MLP {label}: backprop view", _size(view), goal=view_goal[1], met=len(view) <= view_goal[0]),
+            Row(f"depth-{depth} MLP {label}: `mc.text` of all {depth} gradients", _size(every),
+                goal="" if named else "≤ 15 k characters", met=None if named else len(every) <= 15_000),
+            Row(f"depth-{depth} MLP {label}: `str` of the first layer's gradient", _size(first),
+                goal="" if named else "≤ 6 k characters", met=None if named else len(first) <= 6_000),
+        ]
+    loss, weights = tanh_mlp(deep)[:2]
+    printed: list = []
+
+    def derive_and_print():
+        derivation = mc.derive(loss, weights)
+        printed[:] = [str(derivation.view("backprop")), str(derivation.gradient[weights[0]])]
+
+    seconds = once(derive_and_print)
+    characters = sum(len(text) for text in printed)
+    rows += [
+        Row(f"depth {deep} without mc.let: derive, backprop view and `str` of the first gradient", seconds,
+            goal="≤ 1 s", met=seconds <= 1.0),
+        Row(f"depth {deep}: their printed size", _size("".join(printed)), goal="≤ 250 k characters",
+            met=characters <= 250_000),
+    ]
+    return rows
+
+
 def check_rows(sizes: list[tuple[int, int]]) -> list[Row]:
     n, m = mc.dims("n m")
     W, a, b, t = mc.matrix("W", n, m), mc.vector("a", m), mc.vector("b", n), mc.vector("t", n)
@@ -322,10 +404,11 @@ def main(argv=None) -> list[Row]:
     global ROUNDS
     ROUNDS = 1 if args.quick else 7
     if args.quick:
-        plan = dict(depth=4, deep=50, width=16, depths=[2], sizes=[20], hvp_sizes=[20, 40], checks=[(3, 4)])
+        plan = dict(depth=4, deep=50, width=16, depths=[2], sizes=[20], hvp_sizes=[20, 40], checks=[(3, 4)], jacobian=10,
+                    batch=8)
     else:
         plan = dict(depth=64, deep=1000, width=256, depths=[4, 16], sizes=[100, 1000], hvp_sizes=[2000, 4000],
-                    checks=[(3, 4), (10, 10)])
+                    checks=[(3, 4), (10, 10)], jacobian=50, batch=128)
     print(header() + (" (--quick: a smoke run, not a measurement)" if args.quick else ""))
     print()
     columns = ["benchmark", "matcalc", "compared with", "its figure", "ratio", "goal", "met"]
@@ -335,9 +418,12 @@ def main(argv=None) -> list[Row]:
     for section in (
         lambda: derivation_rows(plan["depth"], plan["deep"]),
         lambda: evaluation_rows(plan["width"], plan["depths"]),
+        lambda: minibatch_rows(4, plan["width"], plan["batch"]),
         lambda: compile_rows(plan["depth"], plan["width"]),
         lambda: hessian_rows(plan["sizes"], plan["hvp_sizes"]),
+        lambda: jacobian_rows(plan["jacobian"]),
         lambda: check_rows(plan["checks"]),
+        lambda: readability_rows(plan["depth"], plan["deep"]),
     ):
         for row in section():
             print("| " + " | ".join(row.cells()) + " |", flush=True)

@@ -12,6 +12,7 @@ person would write, and check it numerically.
 
 from .derivation import Derivation, Step, derive
 from .diff import grad
+from .draw import Drawing, draw
 from .errors import (
     DifferentiationError,
     EvaluationError,
@@ -21,6 +22,7 @@ from .errors import (
     ShapeError,
 )
 from .expr import Expr, Symbol, eye, let, matrix, ones, scalar, vector, zeros
+from .interop import from_sympy, to_sympy
 from .numeric.check import CheckResult, check, check_jacobian
 from .numeric.custom_vjp import custom_vjp
 from .numeric.evaluate import evaluate
@@ -41,10 +43,10 @@ globals().update({name: public.function for name, public in FUNCTIONS.items()})
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckResult", "Derivation", "DifferentiationError", "EvaluationError", "Expr", "MatcalcError", "OperandError",
+    "CheckResult", "Derivation", "DifferentiationError", "Drawing", "EvaluationError", "Expr", "MatcalcError", "OperandError",
     "ParseError", "ShapeError", "Step", "Symbol", "check", "check_jacobian", "custom_vjp", "derive", "differential",
-    "dims", "elementwise", "evaluate", "eye", "grad", "hessian", "hvp", "jacobian", "lambdify", "latex", "let",
-    "matrix", "ones", "parse", "scalar", "simplify", "text", "to_numpy_source", "to_source", "to_syntax", "vector",
+    "dims", "draw", "elementwise", "evaluate", "eye", "from_sympy", "grad", "hessian", "hvp", "jacobian", "lambdify", "latex", "let",
+    "matrix", "ones", "parse", "scalar", "simplify", "text", "to_numpy_source", "to_source", "to_sympy", "to_syntax", "vector",
     "zeros",
     *sorted(FUNCTIONS),
 ]

@@ -11,15 +11,18 @@ import json
 import os
 import sys
 
+from . import __version__
 from . import demo as demo_module
 from .derivation import derive
 from .diff import grad
 from .errors import MatcalcError
+from .expr import Expr
 from .numeric.backends import BACKENDS
-from .numeric.check import check
+from .numeric.check import check, check_jacobian
 from .numeric.lambdify import to_source
 from .parse import parse
 from .printing.latex import latex
+from .second import hessian, jacobian
 from .web import serve
 
 EXAMPLES = """examples:
@@ -32,6 +35,13 @@ EXAMPLES = """examples:
 
 types by first letter: a-g scalar, h-z vector, A-Z matrix (override with --var NAME=TYPE,
 TYPE one of scalar, vector, matrix, symmetric)"""
+
+
+DERIVATIVE_EXAMPLES = """examples:
+  matcalc jacobian "softmax(z)" --wrt z
+  matcalc jacobian "tanh(W*x)" --wrt x --check
+  matcalc hessian "x'*A*x + sum(tanh(B*x))" --wrt x --latex
+  matcalc hessian "0.5*norm2(A*x - b)^2" --wrt x --json"""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -48,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"matcalc {__version__} (matcalc-frobenius)")
     commands = parser.add_subparsers(dest="command", parser_class=_ArgumentParser)
     grad = commands.add_parser("grad", help="the gradient of a scalar expression", epilog=EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     grad.add_argument("--code", choices=list(BACKENDS), help="print standalone code for value and gradient, "
                       "importing only that library (jax and torch: pip install \"matcalc-frobenius[jax]\", [torch])")
     grad.add_argument("--json", action="store_true", help="print one JSON object")
+    for name, help_text in (("jacobian", "the Jacobian of an expression, numerator layout (rows follow the function)"),
+                            ("hessian", "the Hessian of a scalar expression")):
+        second = commands.add_parser(name, help=help_text, epilog=DERIVATIVE_EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        second.add_argument("expression", help="in matrixcalculus.org syntax, e.g. \"softmax(z)\"")
+        second.add_argument("--wrt", required=True, action="append", help="the variable (repeat for several)")
+        second.add_argument("--var", action="append", default=[], metavar="NAME=TYPE", help="a variable's type")
+        second.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+        second.add_argument("--check", action="store_true", help="check numerically (exit 1 if the check fails)")
+        second.add_argument("--json", action="store_true", help="print one JSON object")
     commands.add_parser("demo", help="derive and check the built-in examples")
     serve = commands.add_parser("serve", help="the web page, on this computer (http://127.0.0.1:8000/)")
     serve.add_argument("--port", type=int, default=8000, help="the port (0: any free one; default 8000)")
@@ -126,6 +147,46 @@ def _run_serve(args) -> int:
     return 0
 
 
+def _run_second(args, out) -> int:
+    """``matcalc jacobian`` and ``matcalc hessian``: one result per --wrt variable, checked on request."""
+    types = {}
+    for item in args.var:
+        name, sep, kind = item.partition("=")
+        if not sep:
+            raise MatcalcError(f"--var takes NAME=TYPE, got {item!r}")
+        types[name.strip()] = kind.strip()
+    expr = parse(args.expression, **types)
+    variables = []
+    for name in args.wrt:
+        if name not in expr.variables:
+            known = ", ".join(expr.variables) or "none"
+            raise MatcalcError(f"--wrt {name}: the expression has no variable {name!r} (it has {known})")
+        variables.append(expr.variables[name])
+    hessian_wanted = args.command == "hessian"
+    key = "hessians" if hessian_wanted else "jacobians"
+    result: dict = {"expression": str(expr), key: {}, "latex": {}}
+    lines, status = [], 0
+    for variable in variables:
+        derivative = hessian(expr, variable) if hessian_wanted else jacobian(expr, variable)
+        label = variable.label
+        shown_latex = latex(derivative) if isinstance(derivative, Expr) else derivative.latex()
+        result[key][label], result["latex"][label] = str(derivative), shown_latex
+        name = f"∂²/∂{label}²" if hessian_wanted else f"∂/∂{label}"
+        shown = shown_latex if args.latex else str(derivative)
+        # a matrix variable's derivative is a linear map, shown in several lines (d f = …, vec, index)
+        lines.append(f"{name}:\n" + "\n".join("  " + line for line in shown.splitlines()) if "\n" in shown
+                     else f"{name} = {shown}")
+        if args.check:
+            report = (check(expr, variable, gradient=derivative, order=2) if hessian_wanted
+                      else check_jacobian(expr, variable, derivative))
+            lines.append(str(report))
+            result.setdefault("check", {})[label] = {
+                "ok": report.ok, "max_abs_error": report.max_abs_error, "max_rel_error": report.max_rel_error}
+            status = status if report.ok else 1
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else "\n\n".join(lines), file=out)
+    return status
+
+
 def _one_line(error: Exception) -> str:
     """The message's first line; a ParseError's caret drawing is left out, its position kept."""
     lines = str(error).splitlines() or [type(error).__name__]
@@ -143,6 +204,8 @@ def main(argv=None) -> int:
             return demo_module.run(sys.stdout)
         if args.command == "grad":
             return _run_grad(args, sys.stdout)
+        if args.command in ("jacobian", "hessian"):
+            return _run_second(args, sys.stdout)
         if args.command == "serve":
             return _run_serve(args)
     except MatcalcError as error:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import overload
 
 from .errors import DifferentiationError
 from .expr import Const, Expr, Symbol, Zero, make
 from .ops import Add, Scale, Transpose
 from .printing.common import postorder
 from .shapes import shape_str
-from .simplify import Simplifier
+from .simplify import Simplifier, named_intermediates
 
 
 def _check_variables(wrt, where: str) -> tuple[list[Symbol], bool]:
@@ -138,23 +139,54 @@ def raw_gradient(adjoints: Adjoints, variable: Symbol) -> Expr:
     return symmetric_part(g) if variable.is_symmetric and not variable.is_scalar else g
 
 
-def grad(loss: Expr, wrt, simplify: bool = True):
+@overload
+def grad(loss: Expr, wrt: Symbol, simplify: bool = True) -> Expr: ...
+@overload
+def grad(loss: Expr, wrt: list[Symbol] | tuple[Symbol, ...], simplify: bool = True) -> list[Expr]: ...
+def grad(loss: Expr, wrt: Symbol | list[Symbol] | tuple[Symbol, ...], simplify: bool = True) -> Expr | list[Expr]:
     """The gradient of a scalar loss, in denominator layout (the shape of the variable).
 
-    ``wrt`` is a variable or a list of them (then a list comes back).  For a symmetric
-    matrix variable the gradient is sym(G) = (G + Gᵀ)/2, the gradient within symmetric
-    matrices.
+    Reverse accumulation over the expression's DAG, each node's Frobenius rule as its pullback,
+    then the named simplification rules.  For a symmetric matrix variable the gradient is the
+    one within symmetric matrices, sym(G) = (G + Gᵀ)/2.
 
-    >>> from matcalc import matrix, vector
-    >>> A, x = matrix("A", 3, 3), vector("x", 3)
-    >>> str(grad(x.T @ A @ x, x))
-    '(A + Aᵀ)x'
+    Parameters
+    ----------
+    loss : Expr
+        A scalar (1×1) expression.
+    wrt : Symbol or list of Symbol
+        The variable, or several (then one gradient each comes back, in a list).
+    simplify : bool, optional
+        Simplify the result (the default), or return the raw sum of pullbacks.
+
+    Returns
+    -------
+    Expr or list of Expr
+        ∂ℓ/∂X, of X's shape; a list for a list of variables.
+
+    Raises
+    ------
+    DifferentiationError
+        For a loss that is not a scalar, or something that is not a variable in ``wrt``.
+
+    See Also
+    --------
+    derive : the same gradient, step by step.
+    check : the gradient checked numerically.
+
+    Examples
+    --------
+    >>> A, x = mc.matrix("A", 3, 3), mc.vector("x", 3)
+    >>> print(mc.grad(x.T @ A @ x, x))
+    (A + Aᵀ)x
+    >>> [str(g) for g in mc.grad(x.T @ A @ x, [x, A])]
+    ['(A + Aᵀ)x', 'xxᵀ']
     """
     loss = _check_loss(loss, "grad")
     variables, single = _check_variables(wrt, "grad")
     adjoints = backward(loss, variables)
     results = [raw_gradient(adjoints, v) for v in variables]
     if simplify:
-        simplifier = Simplifier()
+        simplifier = Simplifier(names=named_intermediates([loss]))
         results = [simplifier(r) for r in results]
     return results[0] if single else results

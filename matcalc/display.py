@@ -5,17 +5,25 @@ a reciprocal written as a quotient, (X⁻¹)ᵀ as X⁻ᵀ, vᵀ − μᵀ as (v
 visible) is a named rule here that rewrites the expression into display operations
 (−X, X/y, X⁻ᵀ).  Display operations have a value, so a display form can be evaluated and
 compared with what it came from; they have no derivative and are never differentiated.
+
+Automatic names are display too (:func:`automatic_names`): a long expression is written as a
+body and a "where" block, naming what it uses more than once and what it nests deeply, so that
+a network's gradient reads as the δ recursion instead of one nested expression.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy
 
-from .expr import Const, Expr, Let, Ones, make
-from .ops import Add, Inverse, Power, Scale, Transpose
-from .printing.notation import PREC_NEG, PREC_PRODUCT, Notation, postfix
+from .expr import Const, Expr, Let, Ones, Symbol, make
+from .graph import postorder
+from .ops import Add, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose
+from .printing.notation import PREC_NEG, PREC_PRODUCT, Notation, operand_precedence, postfix
 from .strategies import bottom_up, do_one, typed
 
 
@@ -133,6 +141,26 @@ def untransposed_sum(e):
     return make(Transpose, (make(Add, tuple(columns)),))
 
 
+def _untransposed_term(term: Expr) -> Expr | None:
+    """T for a term Tᵀ: a transpose, or a product (times a number) of transposes; else None."""
+    coefficient, body = (term.args[0], term.args[1]) if isinstance(term, Scale) and _is_number(term.args[0]) else (None, term)
+    if isinstance(body, Transpose):
+        inner = body.args[0]
+    elif isinstance(body, MatMul) and all(isinstance(f, Transpose) for f in body.args):
+        inner = make(MatMul, tuple(f.args[0] for f in reversed(body.args)))
+    else:
+        return None
+    return inner if coefficient is None else make(Scale, (coefficient, inner))
+
+
+def transposed_sum(e):
+    """A sum of products of transposes, BᵀXᵀ + XᵀBᵀ, is written as one transpose, (XB + BX)ᵀ."""
+    if not any(isinstance(term, MatMul) or isinstance(term, Scale) and isinstance(term.args[1], MatMul) for term in e.args):
+        return None
+    terms = [_untransposed_term(term) for term in e.args]
+    return None if any(term is None for term in terms) else make(Transpose, (make(Add, tuple(terms)),))
+
+
 # --- signs and quotients ---------------------------------------------------------------------------
 
 
@@ -156,22 +184,65 @@ def sign_in_front(e):
     return make(Negative, (positive if as_quotient is None else as_quotient,))
 
 
+def _reciprocal(node: Expr) -> bool:
+    return isinstance(node, Power) and not isinstance(node.exponent, float) and node.exponent < 0
+
+
 def quotient(e):
-    """(p/q)X is written pX/q, and s⁻ᵏX as X/sᵏ."""
+    """(p/q)X is written pX/q, and s⁻ᵏX as X/sᵏ; among scalars, a·s⁻ᵏ as a/sᵏ too; and (a/b)X as
+    aX/b, since a/bX would read as a/(bX)."""
     coefficient, body = e.args
+    if body.is_scalar and _reciprocal(body) and not _reciprocal(coefficient):
+        coefficient, body = body, coefficient  # scalars commute
+    if isinstance(coefficient, Quotient):
+        numerator, denominator = coefficient.args
+        unit = _is_number(numerator) and numerator.value == 1
+        return make(Quotient, (body if unit else make(Scale, (numerator, body)), denominator))
     if _is_number(coefficient) and isinstance(coefficient.value, Fraction):
         value = coefficient.value
         numerator = body if value.numerator == 1 else make(Scale, (_number(value.numerator), body))
         return make(Quotient, (numerator, _number(value.denominator)))
-    if isinstance(coefficient, Power) and not isinstance(coefficient.exponent, float) and coefficient.exponent < 0:
+    if _reciprocal(coefficient):
         base, exponent = coefficient.args[0], -coefficient.exponent
         denominator = base if exponent == 1 else make(Power, (base,), (exponent,))
         return make(Quotient, (body, denominator))
     return None
 
 
-_SHAPES = typed({Ones: ones_with_shape, Transpose: inverse_transpose, Add: untransposed_sum})
-_SIGNS = typed({Const: negative_number, Scale: do_one(sign_in_front, quotient)})
+def sign_out_of_product(e):
+    """A product with negative factors is written with the sign in front: (−A)B as −AB,
+    (−a) ⊙ b as −a ⊙ b, (−G) : dX as −G : dX (so that a sum subtracts it: dℓ = A − G : dX)."""
+    negatives = sum(isinstance(arg, Negative) for arg in e.args)
+    if negatives == 0:
+        return None
+    positive = make(type(e), tuple(arg.args[0] if isinstance(arg, Negative) else arg for arg in e.args), e.params)
+    return make(Negative, (positive,)) if negatives % 2 else positive
+
+
+def inner_product_of_vectors(e):
+    """u : v of two columns is written uᵀv, and of two rows uvᵀ: xᵀ : yᵀ is xᵀy."""
+    a, b = e.args
+    if any(arg.notation.kind == "prefix" for arg in e.args):  # G : dX in a derivation stays as it is
+        return None
+    if a.shape[1] == 1 and a.shape[0] != 1:
+        return make(MatMul, (_transposed(a), b))
+    if a.shape[0] == 1 and a.shape[1] != 1:
+        return make(MatMul, (a, _transposed(b)))
+    return None
+
+
+def _transposed(node: Expr) -> Expr:
+    return node.args[0] if isinstance(node, Transpose) else make(Transpose, (node,))
+
+
+_SHAPES = typed({
+    Ones: ones_with_shape, Transpose: inverse_transpose, Add: do_one(untransposed_sum, transposed_sum),
+    Frob: inner_product_of_vectors,
+})
+_SIGNS = typed({
+    Const: negative_number, Scale: do_one(sign_in_front, quotient),
+    **dict.fromkeys((MatMul, Hadamard, Frob, Kron), sign_out_of_product),
+})
 
 
 
@@ -183,9 +254,33 @@ _shape_pass = bottom_up(_SHAPES, _not_a_let)
 _sign_pass = bottom_up(_SIGNS, _not_a_let)
 
 
+def inner_product_as_trace(e):
+    """In an expression that writes tr(…), A : B is written tr(AᵀB): one notation for inner
+    products (a derivation's G : dX is left as it is)."""
+    a, b = e.args
+    if any(arg.notation.kind == "prefix" for arg in e.args) or a.is_scalar:
+        return None
+    return make(Trace, (make(MatMul, (_transposed(a), b)),))
+
+
+_traces_pass = bottom_up(typed({Frob: inner_product_as_trace}), _not_a_let)
+
+
+def _one_inner_product(roots: list) -> list:
+    """The roots, each that writes both tr(…) and A : B with A : B as tr(AᵀB)."""
+    if not {Trace, Frob} <= {type(node) for node in postorder(roots, _not_a_let)}:
+        return roots  # one walk for all, where no root writes both (the usual case)
+    written = []
+    for root in roots:
+        kinds = {type(node) for node in postorder([root], _not_a_let)}
+        written.append(_traces_pass([root])[0] if {Trace, Frob} <= kinds else root)
+    return written
+
+
 def display(roots: list) -> list:
-    """The roots as they are printed: shapes made visible first, then signs and quotients."""
-    return _sign_pass(_shape_pass(roots))
+    """The roots as they are printed: one notation for inner products, shapes made visible,
+    then signs and quotients."""
+    return _sign_pass(_shape_pass(_one_inner_product(list(roots))))
 
 
 def definition(e):
@@ -202,4 +297,217 @@ def display_unnamed(roots: list) -> list:
     return _definitions_pass(roots)
 
 
-RULES = (ones_with_shape, inverse_transpose, untransposed_sum, negative_number, sign_in_front, quotient, definition)
+RULES = (
+    ones_with_shape, inverse_transpose, untransposed_sum, transposed_sum, inner_product_of_vectors,
+    inner_product_as_trace, negative_number, sign_in_front, quotient, sign_out_of_product, definition,
+)
+
+
+# --- automatic names ---------------------------------------------------------------------------------
+
+
+class AutomaticName(Let):
+    """A name the printer gives a subexpression (t₁, t₂, …): it prints as its name, and the
+    "where" block defines it; like a named intermediate, it evaluates as its definition."""
+
+    __slots__ = ()
+    name = "automatic_name"
+    family = "display"
+
+
+# An expression (or a list of them) of at most this many nodes, counted with every repeat
+# written out, is printed whole: a line of about 80 characters reads at a glance.
+_LONGEST_WHOLE = 40
+_SMALLEST_NAMED = 4  # tanh(Wx), xᵀx: smaller repeats are written out (Ax, Xᵀ, −t)
+_DEEPEST_NESTING = 1  # parenthesised subexpressions inside a parenthesised subexpression
+_LETTERS = "tuvwsrqpgh"  # names are the first of these letters that no name of the user's is written with
+_NAME_WITH_INDEX = re.compile(r"^(.+?)_?(\d+)$")
+
+
+def shared_subexpression(uses: int, size: int) -> bool:
+    """A subexpression used more than once, of at least _SMALLEST_NAMED nodes, is named: it is
+    written once, in the "where" block (tanh(W₁x), used by the next layer and by 𝟏 − tanh(W₁x)²)."""
+    return uses > 1 and size >= _SMALLEST_NAMED
+
+
+def nested_subexpression(nesting: int) -> bool:
+    """An operand whose parentheses would stand inside other parentheses of the same line is
+    named (no line nests them deeper than _DEEPEST_NESTING): in W₂ᵀ((W₃ᵀδ₃) ⊙ f'(z₂)) the
+    operand of W₂ᵀ becomes δ₂, so that a network's gradient reads as the δ recursion."""
+    return nesting > _DEEPEST_NESTING
+
+
+NAMING_RULES = (shared_subexpression, nested_subexpression)
+
+
+@dataclass
+class Naming:
+    """What :func:`automatic_names` decided: the roots and the definitions, with names in them.
+
+    ``definitions`` are (name, definition) in order of definition, each using only names
+    defined before it; ``rules`` gives the rule that named each (a name -> the rule's name);
+    ``names`` each named subexpression, as it was given, -> its name."""
+
+    roots: list
+    definitions: list = field(default_factory=list)
+    rules: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+    _rewritten: dict = field(default_factory=dict)  # written's work, kept across calls
+
+    def everything(self) -> list:
+        """The roots and the definitions' names and bodies: all that is printed."""
+        return [*self.roots, *(name for name, _ in self.definitions), *(body for _, body in self.definitions)]
+
+    def written(self, expr: Expr) -> Expr:
+        """Another expression with the same names in it (what a δ is the adjoint of, say)."""
+        rebuilt = self._rewritten
+        for node in postorder([expr], lambda node: node not in rebuilt and not isinstance(node, Let)):
+            if node in rebuilt:
+                continue
+            if node in self.names or isinstance(node, Let):
+                rebuilt[node] = self.names.get(node, node)
+            else:
+                rebuilt[node] = node.rebuild(tuple(rebuilt[arg] for arg in node.args))
+        return rebuilt[expr]
+
+
+def automatic_names(roots: list, separate: bool = False, preferred: dict | None = None, decided: dict | None = None) -> Naming:
+    """Names for the subexpressions of a long expression (or list of expressions) that it uses
+    more than once or nests deeply, by the rules in NAMING_RULES; an expression of at most
+    _LONGEST_WHOLE nodes, repeats counted, is printed whole.
+
+    Names are t₁, t₂, … numbered in order of definition, with the first letter of "tuvwsrqpgh"
+    that starts none of the user's names, so they never clash with them; a named intermediate
+    (mc.let) keeps its own name, and its definition is not looked into.  With ``separate`` each
+    root is judged alone (the lines of a derivation), but a subexpression gets one name in all.
+    ``preferred`` gives some subexpressions the label their name should have, if they get one
+    (the backprop view calls an adjoint δ₁); ``decided`` is what named_subexpressions gave for
+    these roots, if it was asked already.
+    """
+    order = postorder(roots, _not_a_let)
+    decided = _decisions(roots, order, separate) if decided is None else decided
+    return _named(roots, order, decided, preferred or {}) if decided else Naming(list(roots))
+
+
+def named_subexpressions(roots: list, separate: bool = False) -> dict:
+    """What :func:`automatic_names` would name, each with the rule that names it, in order of
+    definition (without building the named expressions)."""
+    return _decisions(roots, postorder(roots, _not_a_let), separate)
+
+
+def _decisions(roots: list, order: list, separate: bool) -> dict:
+    sizes = _expanded_sizes(roots, order)
+    if separate or len(roots) == 1:
+        long_roots = [root for root, size in zip(roots, sizes) if size > _LONGEST_WHOLE]
+    else:
+        long_roots = list(roots) if sum(sizes) > _LONGEST_WHOLE else []
+    if not long_roots:
+        return {}
+    if len(long_roots) < len(roots):
+        order = postorder(long_roots, _not_a_let)
+    return _decide(order, _uses(long_roots, order, separate), set(roots))
+
+
+def _expanded_sizes(roots: list, order: list) -> list:
+    """The number of nodes each root prints, every repeat written out, up to _LONGEST_WHOLE + 1."""
+    size: dict = {}
+    for node in order:
+        inner = 0 if isinstance(node, Let) else sum(size[arg] for arg in node.args)
+        size[node] = min(_LONGEST_WHOLE + 1, 1 + inner)
+    return [size[root] for root in roots]
+
+
+def _operands(order: list) -> Counter:
+    return Counter(arg for node in order if not isinstance(node, Let) for arg in node.args)
+
+
+def _uses(roots: list, order: list, separate: bool) -> Counter:
+    """How often each node is an operand: in all roots together, or in the root that uses it most."""
+    if not separate:
+        return _operands(order)
+    most: Counter = Counter()
+    for root in roots:
+        most |= _operands(postorder([root], _not_a_let))
+    return most
+
+
+def _decide(order: list, uses: Counter, roots: set) -> dict:
+    """Bottom-up, each node's size and nesting with the names decided below it: the nodes to
+    name, in order of definition, each with the rule that names it.  Roots are not named."""
+    decided: dict = {}
+    size: dict = {}
+    nesting: dict = {}
+    for node in order:
+        if isinstance(node, Let) or not node.args:
+            size[node], nesting[node] = 1, 0
+            continue
+        size[node] = 1 + sum(1 if arg in decided else size[arg] for arg in node.args)
+        nesting[node] = _nesting(node, decided, nesting, roots)
+        if node not in roots and shared_subexpression(uses[node], size[node]):
+            decided[node] = shared_subexpression.__name__
+    return decided
+
+
+def _nesting(node: Expr, decided: dict, nesting: dict, roots: set) -> int:
+    """How deep parentheses nest in the node's text; an operand that would take it past
+    _DEEPEST_NESTING is named on the spot (nested_subexpression)."""
+    need = operand_precedence(node.notation)
+    deepest = 0
+    for arg in node.args:
+        if arg in decided:
+            continue
+        depth = nesting[arg] + _parenthesised(node, arg, need)
+        if nested_subexpression(depth) and arg not in roots:
+            decided[arg] = nested_subexpression.__name__
+        else:
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _parenthesised(node: Expr, arg: Expr, need: int) -> int:
+    """1 where the operand is written in parentheses (ABC and A ⊙ B ⊙ C chain without them)."""
+    chained = type(arg) is type(node) and (node.notation.chain or node.notation.kind == "product")
+    return int(arg.notation.precedence < need and not chained)
+
+
+def _named(roots: list, order: list, decided: dict, preferred: dict) -> Naming:
+    """The roots and definitions rebuilt with each decided node replaced by its name."""
+    labels = _labels(order)
+    naming = Naming([])
+    rebuilt: dict = {}
+    for node in order:
+        body = node if isinstance(node, Let) else node.rebuild(tuple(rebuilt[arg] for arg in node.args))
+        if node in decided:
+            name = make(AutomaticName, (body,), (preferred[node] if node in preferred else next(labels),))
+            naming.definitions.append((name, body))
+            naming.rules[name], naming.names[node] = decided[node], name
+            body = name
+        rebuilt[node] = body
+    naming.roots = [rebuilt[root] for root in roots]
+    return naming
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def _written_as(label: str) -> tuple[str, str]:
+    """A name's letters and index as printed: t1, t_1 and t₁ are all ('t', '1')."""
+    label = label.translate(_SUBSCRIPT_DIGITS)
+    match = _NAME_WITH_INDEX.match(label)
+    return (match.group(1), match.group(2)) if match else (label, "")
+
+
+def _labels(order: list):
+    """t1, t2, … (printed t₁, t₂, …) with the first letter of _LETTERS that no name of the
+    user's is written with (in what is printed, or in a named intermediate's definition),
+    skipping any name in use."""
+    lets = [node for node in order if isinstance(node, Let) and not isinstance(node, AutomaticName)]
+    seen = order + postorder(lets, lambda node: not isinstance(node, AutomaticName)) if lets else order
+    used = {_written_as(node.label) for node in seen if isinstance(node, (Symbol, Let))}
+    letters = {letters for letters, _ in used}
+    letter = next((c for c in _LETTERS if c not in letters), _LETTERS[0])
+    index = 0
+    while True:
+        index += 1
+        if (letter, str(index)) not in used:
+            yield f"{letter}{index}"

@@ -11,11 +11,11 @@ import inspect
 import weakref
 from collections.abc import Callable
 from fractions import Fraction
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import sympy
 
-from .errors import OperandError, ShapeError
+from .errors import DifferentiationError, OperandError, ShapeError
 from .graph import postorder
 from .printing.notation import NAME, NUMBER, Notation
 from .registry import register_function, register_operation
@@ -28,9 +28,10 @@ OPERATORS: dict[str, Callable] = {}
 PRINTERS: dict[str, Callable] = {}
 
 _interned: weakref.WeakValueDictionary[tuple, Expr] = weakref.WeakValueDictionary()
+_E = TypeVar("_E", bound="Expr")
 
 
-def make(cls: type, args: tuple = (), params: tuple = ()) -> Expr:
+def make(cls: type[_E], args: tuple = (), params: tuple = ()) -> _E:
     """The unique node of class ``cls`` over ``args``; the class checks the shapes."""
     key = (cls, args, params)
     node = _interned.get(key)
@@ -41,28 +42,28 @@ def make(cls: type, args: tuple = (), params: tuple = ()) -> Expr:
         _set_slot(node, "params", params)
         _set_slot(node, "shape", shape)
         _interned[key] = node
-    return node
+    return node  # type: ignore[return-value]  # the interned node of that class
 
 
 _set_slot = object.__setattr__  # the one way to fill a node's fields; Expr.__setattr__ refuses
 
 
-def _public_builder(cls: type) -> Callable:
+def _public_builder(cls: type[Expr]) -> Callable:
     """mc.<api> for an operation: a function of ``cls.arity`` operands (or of what the record's
     own ``build`` takes), documented by the class."""
     if "build" in vars(cls):
 
-        def function(*operands, **options):
+        def function(*operands: Expr | float, **options: Any) -> Expr:
             return cls.build(*operands, **options)
 
-        function.__signature__ = inspect.signature(cls.build)
+        function.__signature__ = inspect.signature(cls.build)  # type: ignore[attr-defined]
     elif cls.arity == 1:
 
-        def function(x):
+        def function(x: Expr | float) -> Expr:  # type: ignore[misc]  # one signature per arity
             return cls.build(x)
     else:
 
-        def function(a, b):
+        def function(a: Expr | float, b: Expr | float) -> Expr:  # type: ignore[misc]
             return cls.build(a, b)
 
     function.__doc__ = cls.__doc__
@@ -82,9 +83,26 @@ def _unpickle(records: list) -> Expr:
 class Expr:
     """A matrix expression with a shape (rows, cols); vectors are columns, scalars 1×1.
 
-    Subclasses are operations.  Each holds everything about itself: its shape rule,
-    the pullback (the Frobenius rule G:dY = adjoint:dX for each argument), its
-    differential, its NumPy template and its printing.
+    Expressions are built by the variables (:func:`matrix`, :func:`vector`, :func:`scalar`), the
+    operators with NumPy's meaning (``@ * / ** + -`` and ``.T``) and the functions of this
+    package; they are never constructed directly.  They are immutable and interned: two
+    structurally equal expressions are the same object.  ``print`` shows the closed form,
+    Jupyter shows it typeset, and ``expr.variables`` maps each variable's name to it.
+
+    Subclasses are the operations.  Each holds everything about itself: its shape rule, its
+    pullback (the Frobenius rule G:dY = adjoint:dX for each argument), its differential, its
+    code templates and its printing.
+
+    Examples
+    --------
+    >>> A, x = mc.matrix("A", 3, 3), mc.vector("x", 3)
+    >>> e = x.T @ A @ x
+    >>> e.shape, e.is_scalar
+    ((1, 1), True)
+    >>> print(e)
+    xᵀAx
+    >>> list(e.variables)
+    ['x', 'A']
     """
 
     __slots__ = ("args", "params", "shape", "__weakref__")
@@ -135,6 +153,16 @@ class Expr:
     def differential(self, dargs: list) -> Expr:
         """dY in terms of the arguments' differentials (``None`` where one is zero)."""
         raise NotImplementedError(f"{self.name} has no differential")
+
+    def vec_jacobian(self, index: int) -> Expr | None:
+        """∂vec(Y)/∂vec(Aᵢ) for the argument Aᵢ = ``args[index]``: the matrix J with
+        vec(dY) = J vec(dAᵢ) when only Aᵢ moves (vec stacks columns), or None where J is the
+        identity.  Linear and bilinear operations state it; a nonlinear operation needs none,
+        because a Jacobian reads its differential, which is written in linear operations."""
+        raise DifferentiationError(
+            f"{self.name} is not linear in its arguments: a Jacobian is read off a differential, "
+            "where only linear operations act on the direction"
+        )
 
     def numpy_code(self, args: list[str], dim_code) -> str:
         raise NotImplementedError(f"{self.name} has no NumPy template")
@@ -287,12 +315,31 @@ class Expr:
     def _repr_latex_(self) -> str:
         return f"${PRINTERS['latex'](self)}$"
 
+    # SymPy's operators leave an operand with a higher _op_priority unconverted (sympy's
+    # sympify_return), so n * X stays matcalc's although _sympy_ makes sympify(X) work.
+    _op_priority = 20.0
+
+    def _sympy_(self):
+        """``sympy.sympify(expr)``: the SymPy matrix expression (see :func:`matcalc.to_sympy`)."""
+        return PRINTERS["sympy"](self)  # matcalc.interop fills it in
+
 
 # --- leaves -------------------------------------------------------------------------------
 
 
 class Symbol(Expr):
-    """A variable: params are (name, kind, symmetric, rows, cols, columns_sum_to_one)."""
+    """A variable, made by :func:`matrix`, :func:`vector` or :func:`scalar`.
+
+    ``label`` is its name, ``kind`` one of "matrix", "vector" and "scalar", and ``is_symmetric``
+    whether its values are symmetric.  Its params are (name, kind, symmetric, rows, cols,
+    columns_sum_to_one).
+
+    Examples
+    --------
+    >>> S = mc.matrix("S", 3, 3, symmetric=True)
+    >>> S.label, S.kind, S.is_symmetric
+    ('S', 'matrix', True)
+    """
 
     __slots__ = ()
     name = "symbol"
@@ -493,7 +540,15 @@ _LARGEST_DENOMINATOR = 1000
 
 
 def number_value(value, where: str = "constant"):
-    """A Python number as an exact Fraction where it is one, else a finite float."""
+    """A Python number as an exact Fraction where it is one, else a finite float.
+
+    Exact inputs (int, Fraction, sympy Rational) stay exact and print as fractions (1/100000).
+    A float equal to a fraction with a denominator of at most 1000 (0.5, 0.25, 0.1, 0.001) is
+    that fraction, so that arithmetic on it stays exact (0.1·3 is 3/10, not 0.30000000000000004)
+    and it prints as one (x/2).  Any other float (1e-05, 1.00001) stays a float and prints as
+    Python writes it, the shortest decimal that reads back the same, with its power of ten
+    written out: 1e-05 prints as 10⁻⁵, 2.5e-07 as 2.5·10⁻⁷.
+    """
     if isinstance(value, bool):
         raise OperandError(f"{where}: {value!r} is not a number")
     if isinstance(value, complex) or type(value).__name__.startswith("complex"):  # numpy's complex128 too
@@ -552,16 +607,42 @@ def _check_name(name, where: str) -> str:
     return name
 
 
-def matrix(name: str, rows, cols, symmetric: bool = False, columns_sum_to_one: bool = False) -> Symbol:
+def matrix(name: str, rows: Dim, cols: Dim, symmetric: bool = False, columns_sum_to_one: bool = False) -> Symbol:
     """A matrix variable of shape rows×cols.
 
-    ``symmetric``: its values are symmetric, and its gradient is the one within symmetric
-    matrices.  ``columns_sum_to_one``: each column sums to 1, as one-hot targets or class
-    probabilities do (𝟏ᵀT = 𝟏ᵀ); such a variable is data, not differentiated.
+    Parameters
+    ----------
+    name : str
+        Its name, as it prints (any non-empty printable text: ``"W1"``, ``"Σ"``).
+    rows, cols : int or sympy.Symbol
+        Its sizes: positive integers or symbols from :func:`dims`.
+    symmetric : bool, optional
+        Its values are symmetric; its gradient is then the one within symmetric matrices,
+        sym(G) = (G + Gᵀ)/2.
+    columns_sum_to_one : bool, optional
+        Each column sums to 1, as one-hot targets or class probabilities do (𝟏ᵀT = 𝟏ᵀ); such a
+        variable is data, not differentiated, and the simplifier may use the fact.
 
+    Returns
+    -------
+    Symbol
+        The variable.
+
+    Raises
+    ------
+    OperandError
+        For an empty name or a size that is not a positive integer or a dimension symbol.
+    ShapeError
+        For a symmetric matrix that is not square.
+
+    Examples
+    --------
     >>> n, m = mc.dims("n m")
     >>> mc.matrix("W", n, m).shape
     (n, m)
+    >>> S = mc.matrix("S", n, n, symmetric=True)
+    >>> print(mc.grad(mc.trace(S @ S), S))
+    2S
     """
     _check_name(name, "matrix")
     rows, cols = as_dim(rows, f"matrix {name!r}"), as_dim(cols, f"matrix {name!r}")
@@ -570,14 +651,36 @@ def matrix(name: str, rows, cols, symmetric: bool = False, columns_sum_to_one: b
     return make(Symbol, (), (name, "matrix", bool(symmetric), rows, cols, bool(columns_sum_to_one)))
 
 
-def vector(name: str, n, sums_to_one: bool = False) -> Symbol:
+def vector(name: str, n: Dim, sums_to_one: bool = False) -> Symbol:
     """A column vector variable of length n (shape n×1).
 
-    ``sums_to_one``: its entries sum to 1, as a one-hot target or a probability vector does
-    (𝟏ᵀt = 1); such a variable is data, not differentiated.
+    Parameters
+    ----------
+    name : str
+        Its name, as it prints.
+    n : int or sympy.Symbol
+        Its length: a positive integer or a symbol from :func:`dims`.
+    sums_to_one : bool, optional
+        Its entries sum to 1, as a one-hot target or a probability vector does (𝟏ᵀt = 1); such a
+        variable is data, not differentiated.
 
-    >>> vector("x", 3).shape
+    Returns
+    -------
+    Symbol
+        The variable.
+
+    Raises
+    ------
+    OperandError
+        For an empty name or a length that is not a positive integer or a dimension symbol.
+
+    Examples
+    --------
+    >>> x = mc.vector("x", 3)
+    >>> x.shape
     (3, 1)
+    >>> print(mc.grad(x.T @ x, x))
+    2x
     """
     _check_name(name, "vector")
     return make(Symbol, (), (name, "vector", False, as_dim(n, f"vector {name!r}"), 1, bool(sums_to_one)))
@@ -586,42 +689,153 @@ def vector(name: str, n, sums_to_one: bool = False) -> Symbol:
 def scalar(name: str) -> Symbol:
     """A scalar variable (shape 1×1).
 
-    >>> scalar("s").shape
+    Parameters
+    ----------
+    name : str
+        Its name, as it prints.
+
+    Returns
+    -------
+    Symbol
+        The variable.
+
+    Raises
+    ------
+    OperandError
+        For an empty name.
+
+    Examples
+    --------
+    >>> s, X = mc.scalar("s"), mc.matrix("X", 2, 2)
+    >>> s.shape
     (1, 1)
+    >>> print(mc.grad(mc.sum(s * X), s))
+    sum(X)
     """
     _check_name(name, "scalar")
     return make(Symbol, (), (name, "scalar", False, 1, 1, False))
 
 
-def eye(n) -> Identity:
+def eye(n: Dim) -> Expr:
     """The n×n identity matrix.
 
-    >>> str(eye(3) @ vector("x", 3))
+    Parameters
+    ----------
+    n : int or sympy.Symbol
+        Its size.
+
+    Returns
+    -------
+    Expr
+        I, n×n.
+
+    Raises
+    ------
+    OperandError
+        For a size that is not a positive integer or a dimension symbol.
+
+    Examples
+    --------
+    >>> str(mc.eye(3) @ mc.vector("x", 3))
     'Ix'
     """
     return make(Identity, (), (as_dim(n, "eye"),))
 
 
-def ones(rows, cols=1) -> Ones:
-    """The all-ones vector (rows×1) or matrix (rows×cols).
+def ones(rows: Dim, cols: Dim = 1) -> Expr:
+    """The all-ones vector (rows×1) or matrix (rows×cols), 𝟏.
 
-    >>> ones(3).shape
+    Parameters
+    ----------
+    rows : int or sympy.Symbol
+        Its number of rows.
+    cols : int or sympy.Symbol, optional
+        Its number of columns (1, a vector, by default).
+
+    Returns
+    -------
+    Expr
+        𝟏 of that shape.
+
+    Raises
+    ------
+    OperandError
+        For a size that is not a positive integer or a dimension symbol.
+
+    Examples
+    --------
+    >>> mc.ones(3).shape
     (3, 1)
+    >>> print(mc.ones(3).T @ mc.vector("x", 3))
+    𝟏ᵀx
     """
     return make(Ones, (), (as_dim(rows, "ones"), as_dim(cols, "ones")))
 
 
-def zeros(rows, cols=1) -> Zero:
-    """The zero vector or matrix."""
+def zeros(rows: Dim, cols: Dim = 1) -> Expr:
+    """The zero vector (rows×1) or matrix (rows×cols).
+
+    Parameters
+    ----------
+    rows : int or sympy.Symbol
+        Its number of rows.
+    cols : int or sympy.Symbol, optional
+        Its number of columns (1, a vector, by default).
+
+    Returns
+    -------
+    Expr
+        0 of that shape.
+
+    Raises
+    ------
+    OperandError
+        For a size that is not a positive integer or a dimension symbol.
+
+    Examples
+    --------
+    >>> x = mc.vector("x", 3)
+    >>> print(mc.simplify(x + mc.zeros(3)))
+    x
+    """
     return make(Zero, (), (as_dim(rows, "zeros"), as_dim(cols, "zeros")))
 
 
 def let(name: str, expr: Expr) -> Let:
-    """A named intermediate: ``z = let("z", W @ a + b)`` prints as ``z`` wherever it is used.
+    """A named intermediate: ``z = mc.let("z", W @ a + b)`` prints as ``z`` wherever it is used.
 
-    >>> z = let("z", matrix("W", 2, 3) @ vector("a", 3))
+    It evaluates and differentiates as its definition; derivations name its adjoint δ_z, the
+    textbook backprop recursion (``mc.derive(...).view("backprop")``).
+
+    The simplifier keeps the name (it does not rewrite inside a definition), but a name does not
+    stop it: scalar algebra reads ``y = mc.let("y", mc.sigmoid(X @ w))`` as σ(Xw), cancels
+    σ'(Xw) = y(1 − y) against y, and writes what is left with the name, Xᵀ(y − t).  In a long
+    result your names are kept, and automatic names (t₁, t₂, …) go only to what has none.
+
+    Parameters
+    ----------
+    name : str
+        The name it prints as.
+    expr : Expr
+        Its definition.
+
+    Returns
+    -------
+    Expr
+        The named expression, of the definition's shape.
+
+    Raises
+    ------
+    OperandError
+        For an empty name, or a definition that is not an expression.
+
+    Examples
+    --------
+    >>> z = mc.let("z", mc.matrix("W", 2, 3) @ mc.vector("a", 3))
     >>> str(z * 2)
     '2z'
+    >>> print(mc.grad(mc.sum(mc.tanh(z)), z.args[0].args[0]))
+    (𝟏 − tanh(z)²)aᵀ
     """
     _check_name(name, "let")
     return make(Let, (as_expr(expr, "let"),), (name,))

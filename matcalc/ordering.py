@@ -7,10 +7,12 @@ part of an expression costs more than the whole:
 
 1. explicit diagonal matrices diag(v) (a product scales by v instead);
 2. how far transposes stand from the leaves: for each transpose, the size of what it
-   transposes, less one (Xᵀ of a variable costs nothing, (AB)ᵀ costs |A| + |B|);
+   transposes, less one (Xᵀ of a variable costs nothing, (AB)ᵀ costs |A| + |B|; X⁻ᵀ of a
+   variable costs nothing either: it is one mark, and (XᵀA)⁻¹A = X⁻ᵀ must be able to get smaller);
 3. the size: 2 for each occurrence of a variable (AX + BX has four, (A + B)X three), and
    each operation's weight: numbers, 0 and I are free, a scaling costs 1, a power 2, an
-   inverse 3, an operation of k arguments k; so factoring pays, and so does writing a deep
+   inverse 3, the adjoint of a Kronecker factor 3, an operation of k arguments k; so factoring
+   pays, and so does writing a deep
    nest of quotients as one rational function;
 4. disorder: a scalar factor inside a product, a power, a trace or a sum instead of in front
    of it, a number behind a symbolic scalar, a sum that starts with a negative term, a
@@ -26,12 +28,12 @@ from __future__ import annotations
 
 from .expr import Const, Expr, Identity, Let, Symbol, Zero
 from .graph import postorder
-from .ops import Add, DiagMat, Frob, Hadamard, Inverse, MatMul, Power, Scale, Sum, Trace, Transpose
+from .ops import Add, DiagMat, Frob, Hadamard, Inverse, Kron, KronContract, MatMul, Power, Scale, Sum, Trace, Transpose
 
 Cost = tuple[int, int, int, int]
 
 # operations whose scalar factors belong in front of them: A(sB) = s(AB), (sX)ᵀ = sXᵀ, ...
-_SCALARS_IN_FRONT = (MatMul, Hadamard, Frob, Power, Trace, Sum, Transpose)
+_SCALARS_IN_FRONT = (MatMul, Hadamard, Frob, Kron, KronContract, Power, Trace, Sum, Transpose)
 
 
 _NAME_WEIGHT = 2  # an occurrence of a variable or named intermediate, in units of an operation's weight
@@ -39,6 +41,10 @@ _NAME_WEIGHT = 2  # an occurrence of a variable or named intermediate, in units 
 
 def _is_number(node: Expr) -> bool:
     return isinstance(node, Const) and not hasattr(node.value, "free_symbols")
+
+
+def _inverse_of_a_name(node: Expr) -> bool:
+    return isinstance(node, Inverse) and isinstance(node.args[0], (Symbol, Let))
 
 
 def _leading_number(term: Expr):
@@ -60,6 +66,8 @@ def _weight(node: Expr) -> int:
         return 2
     if isinstance(node, Inverse):
         return 3  # s⁻¹ of a scalar is the power s⁻¹
+    if isinstance(node, KronContract):
+        return 3  # a contraction over blocks, Σᵢⱼ Aᵢⱼ G₍ᵢⱼ₎: more than a product, so tr(A)I is smaller
     if isinstance(node, Scale) or not node.args:
         return 1
     return len(node.args)
@@ -94,8 +102,8 @@ class Costs:
             d, t, s, o = self._cost[arg]
             diagonals, transposes, size, disorder = diagonals + d, transposes + t, size + s, disorder + o
             tree_size += self._size[arg]
-        if isinstance(node, Transpose):
-            transposes += self._size[node.args[0]] - 1
+        if isinstance(node, Transpose):  # X⁻ᵀ of a name is one mark, as Xᵀ is: (XᵀA)⁻¹A reaches X⁻ᵀ
+            transposes += self._size[node.args[0]] - (2 if _inverse_of_a_name(node.args[0]) else 1)
         self._size[node] = tree_size
         self._cost[node] = (diagonals, transposes, size, disorder)
 

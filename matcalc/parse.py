@@ -569,8 +569,36 @@ class _Build:
 
 
 def parse(text: str, **types: str) -> Expr:
-    """An expression from matrixcalculus.org-style text.
+    """An expression from text in the syntax of the matrixcalculus.org web tool.
 
+    ``*`` is the matrix product (scaling when a side is a scalar), ``.*`` ``./`` ``.^`` are
+    elementwise, ``^`` a power of a scalar, ``'`` the transpose.  A variable's type comes from its
+    first letter (a–g scalar, h–z vector, A–Z matrix) unless ``types`` gives it; sizes are
+    inferred from how the variables are used.  The result's ``variables`` maps names to them.
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``"0.5*norm2(A*x - b)^2"``.
+    **types : str
+        A type for a variable by its name: ``"scalar"``, ``"vector"``, ``"matrix"`` or
+        ``"symmetric"`` (a symmetric matrix).
+
+    Returns
+    -------
+    Expr
+        The expression, its variables created with the inferred types and sizes.
+
+    Raises
+    ------
+    ParseError
+        For text that is not an expression, an unknown type, or text over 100,000 characters;
+        the message gives the line and column.
+    ShapeError
+        For shapes that cannot fit together.
+
+    Examples
+    --------
     >>> e = mc.parse("x'*A*x")
     >>> print(e)
     xᵀAx

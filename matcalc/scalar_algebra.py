@@ -5,6 +5,11 @@ entry, a scalar expression in its operands.  :func:`cancel_elementwise` hands th
 expression to sympy, tries σ' = σ(1 − σ) and exp(u) = σ(u)/(1 − σ(u)), and returns the
 form that prints shortest when it is shorter than the given one.  That is how the binary
 cross-entropy gradient ((𝟏 − t) ⊙ (𝟏 − σ(z))⁻¹ − t ⊙ σ(z)⁻¹) ⊙ σ'(z) becomes σ(z) − t.
+
+Names do not stop it.  The simplifier treats a named intermediate (mc.let) as a leaf, but
+here one whose definition is an operand (y = mc.let("y", σ(Xw))) stands for that definition:
+y and σ(Xw) are one symbol, so σ'(Xw) = y(1 − y) cancels against y, and the result is written
+with the name: the logistic loss written with y has the gradient Xᵀ(y − t), as without it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.polyutils import _sort_gens
 from sympy.polys.rings import ring as polynomial_ring
 
-from .expr import Const, Expr, Ones, Zero, const, make, sympy_number
+from .expr import Const, Expr, Let, Ones, Zero, const, make, sympy_number
 from .ops import Add, Elementwise, Hadamard, Power, Scale, build, negated
 from .ops.elementwise import apply, exp_f, sigmoid_f, sigmoid_prime_f
 from .ordering import Costs
@@ -38,13 +43,21 @@ _MOST_GROWTH = 10
 _MOST_TERMS = 500
 
 
+def seen_through(node: Expr) -> Expr:
+    """What scalar algebra sees for a node: a named intermediate whose definition is an operand
+    (not itself a sum or product) is that definition, y = σ(Xw) is σ(Xw); anything else itself."""
+    while isinstance(node, Let) and not isinstance(node.body, _ALGEBRA):
+        node = node.body
+    return node
+
+
 def worth_cancelling(root: Expr) -> bool:
     """Whether scalar algebra may shorten the elementwise part of ``root``: it divides (the
     quotient rule leaves negative powers), or it holds both exp(u) and σ(u) of one u."""
     exponential_of, sigmoid_of, reciprocal = set(), set(), False
     stack, visited = [root], set()
     while stack:
-        node = stack.pop()
+        node = seen_through(stack.pop())
         if node in visited:
             continue
         visited.add(node)
@@ -73,10 +86,13 @@ class _Translation:
         self.nodes: dict[sympy.Symbol, Expr] = {}
 
     def symbol(self, node: Expr) -> sympy.Symbol:
-        if node not in self.symbols:
+        """The symbol of an operand, one for a name and its definition (see seen_through); the
+        node it stands for is the one met first, so a name stays a name."""
+        key = seen_through(node)
+        if key not in self.symbols:
             symbol = sympy.Symbol(f"x{len(self.symbols)}")
-            self.symbols[node], self.nodes[symbol] = symbol, node
-        return self.symbols[node]
+            self.symbols[key], self.nodes[symbol] = symbol, node
+        return self.symbols[key]
 
     def to_sympy(self, root: Expr) -> sympy.Expr:
         done: dict[Expr, sympy.Expr] = {}
@@ -375,7 +391,8 @@ def cancel_elementwise(root: Expr) -> Expr | None:
     node_of = {identity: node for node, identity in ids.items()}
     for symbol, (function, identity) in new_symbols.items():
         node = apply(function, node_of[identity])
-        translation.symbols[node], translation.nodes[symbol] = symbol, node
+        translation.symbols.setdefault(node, symbol)
+        translation.nodes.setdefault(symbol, node)  # a name given for σ(u) stays the name
     return translation.to_expr(best, root.shape)
 
 

@@ -2,24 +2,51 @@
 
 All three start from the forward differential: each node's ``differential`` rule gives
 dY from its arguments' differentials.  A Hessian-vector product is the differential of
-the gradient in a direction V.  A Jacobian is the differential df with dx left symbolic,
-rewritten as J dx: the coefficient of dx is read off node by node (s ⊙ dx = diag(s) dx,
-A dx, (aᵀdx) b = b aᵀ dx, ...), in numerator layout.
+the gradient in a direction V.  A Jacobian is the differential df with dX left symbolic,
+rewritten as vec(df) = J vec(dX): the coefficient of dX is read off node by node, each
+operation's record giving its own factor (vec(P dA Q) = (Qᵀ ⊗ P) vec(dA), vec(dAᵀ) = K vec(dA),
+vec(s ⊙ dA) = diag(vec s) vec(dA), ...), in numerator layout.  For vectors the Kronecker
+forms simplify to the familiar ones (I₁ ⊗ A = A, vec(x) = x, K(n, 1) = I).
 """
 
 from __future__ import annotations
 
 from .diff import _check_loss, _check_variables, depends_on, grad
 from .errors import DifferentiationError, ShapeError
-from .expr import Expr, Identity, Let, Ones, Symbol, Zero, make, matrix, vector
-from .ops import Add, DiagMat, Frob, Hadamard, MatMul, Scale, Sum, Trace, Transpose
+from .expr import Expr, Identity, Symbol, Zero, make, matrix, vector
+from .jacobians import Hessian, Jacobian
+from .ops import Add, MatMul
 from .printing.common import postorder
-from .shapes import same_dim, shape_str
+from .shapes import dim_product, is_one, same_dim, shape_str
 from .simplify import Simplifier
 
 
 def differential(expr: Expr, variable: Symbol, direction: Expr) -> Expr:
-    """d expr when ``variable`` moves by ``direction`` (same shape), unsimplified."""
+    """d expr when ``variable`` moves by ``direction``: the forward derivative, unsimplified.
+
+    Each operation's record gives its own differential (d(AB) = dA B + A dB, d f(X) =
+    f'(X) ⊙ dX, d(X⁻¹) = −X⁻¹ dX X⁻¹); they are chained children first, once per node.
+
+    Parameters
+    ----------
+    expr : Expr
+        Any expression.
+    variable : Symbol
+        The variable that moves.
+    direction : Expr
+        How it moves: an expression of the variable's shape (a symbol ``dX``, say).
+
+    Returns
+    -------
+    Expr
+        d expr, of ``expr``'s shape, linear in ``direction``; ``mc.simplify`` tidies it.
+
+    Examples
+    --------
+    >>> X, V = mc.matrix("X", 3, 3), mc.matrix("V", 3, 3)
+    >>> print(mc.simplify(mc.differential(X @ X, X, V)))
+    VX + XV
+    """
     dependent = depends_on(expr, [variable])
     d: dict = {variable: direction}
     for node in postorder([expr]):
@@ -43,9 +70,33 @@ def _check_direction(variable: Symbol, direction, where: str) -> Expr:
 def hvp(loss: Expr, variable: Symbol, direction: Expr) -> Expr:
     """The Hessian applied to a direction: d(∇ℓ)[V], for a variable of any shape.
 
+    It never forms the Hessian: for n×n X it costs what the gradient costs, O(n²) memory
+    where the Hessian would take O(n⁴).
+
+    Parameters
+    ----------
+    loss : Expr
+        A scalar expression.
+    variable : Symbol
+        The variable of the Hessian.
+    direction : Expr
+        V, an expression of the variable's shape.
+
+    Returns
+    -------
+    Expr
+        H[V], of the variable's shape, simplified.
+
+    Raises
+    ------
+    ShapeError
+        When ``direction``'s shape is not the variable's.
+
+    Examples
+    --------
     >>> X, V = mc.matrix("X", 3, 3), mc.matrix("V", 3, 3)
     >>> print(mc.hvp(mc.trace(X @ X @ X), X, V))
-    3(VᵀXᵀ + XᵀVᵀ)
+    3(XV + VX)ᵀ
     """
     loss = _check_loss(loss, "hvp")
     (variable,), _ = _check_variables(variable, "hvp")
@@ -54,131 +105,131 @@ def hvp(loss: Expr, variable: Symbol, direction: Expr) -> Expr:
     return Simplifier()(differential(gradient, variable, direction))
 
 
-def _is_row(expr: Expr) -> bool:
-    return expr.shape[0] == 1 and expr.shape[1] != 1
-
-
-def _coefficients(linear: Expr, dx: Symbol) -> Expr:
-    """M with linear = M dx (columns and scalars) or linear = (M dx)ᵀ (rows)."""
-    n = dx.shape[0]
-    dependent = depends_on(linear, [dx])
-    coefficient: dict = {dx: make(Identity, (), (n,))}
-
-    def fail(node):
-        raise DifferentiationError(
-            f"jacobian: cannot write {node} (shape {shape_str(node.shape)}) as a matrix times d{dx.label[1:]}; "
-            "Jacobians need vector or scalar intermediates"
-        )
-
+def _coefficients(linear: Expr, direction: Symbol) -> Expr:
+    """∂vec(linear)/∂vec(direction) for an expression linear in ``direction``: the M with
+    vec(linear) = M vec(direction).  Children first, each node's M is the chain rule Σᵢ Jᵢ Mᵢ over
+    the arguments that depend on the direction, Jᵢ = ∂vec(node)/∂vec(argᵢ) as the operation's
+    record states it (``vec_jacobian``): (Qᵀ ⊗ P) for P dA Q, K for a transpose, diag(vec B) for
+    dA ⊙ B, vec(B)ᵀ for B:dA, …"""
+    size = dim_product(*direction.shape)
+    dependent = depends_on(linear, [direction])
+    coefficient: dict = {direction: make(Identity, (), (size,))}
     for node in postorder([linear]):
-        if node is dx or node not in dependent:
+        if node is direction or node not in dependent:
             continue
-        if node.shape[1] != 1 and node.shape[0] != 1:
-            fail(node)
-        args = node.args
-        live = [i for i, a in enumerate(args) if a in dependent]
-        if isinstance(node, (Let, Trace)):
-            result = coefficient[args[0]]
-        elif isinstance(node, Add):
-            terms = [coefficient[args[i]] for i in live]
-            result = terms[0] if len(terms) == 1 else make(Add, tuple(terms))
-        elif isinstance(node, Transpose):
-            result = coefficient[args[0]]
-        elif isinstance(node, Scale):
-            s, x = args
-            if live == [1]:
-                result = make(Scale, (s, coefficient[x]))
-            elif live == [0]:
-                body = make(Transpose, (x,)) if _is_row(x) else x
-                result = make(MatMul, (body, coefficient[s]))
-            else:
-                fail(node)
-        elif isinstance(node, Hadamard):
-            if len(live) != 1:
-                fail(node)
-            other = args[1 - live[0]]
-            weights = make(Transpose, (other,)) if _is_row(other) else other
-            result = make(MatMul, (make(DiagMat, (weights,)), coefficient[args[live[0]]]))
-        elif isinstance(node, Sum):
-            inner = args[0]
-            length = inner.shape[1] if _is_row(inner) else inner.shape[0]
-            result = make(MatMul, (make(Transpose, (make(Ones, (), (length, 1)),)), coefficient[inner]))
-        elif isinstance(node, Frob):
-            if len(live) != 1:
-                fail(node)
-            other = args[1 - live[0]]
-            row = other if _is_row(other) else make(Transpose, (other,))
-            result = make(MatMul, (row, coefficient[args[live[0]]]))
-        elif isinstance(node, MatMul):
-            result = _product_coefficient(node, live, coefficient, fail)
-        elif isinstance(node, Zero):
-            result = make(Zero, (), (node.shape[1] if _is_row(node) else node.shape[0], n))
-        else:
-            fail(node)
-        coefficient[node] = result
-    return coefficient.get(linear, make(Zero, (), (linear.shape[0], n)))
+        terms = [
+            _chained(node.vec_jacobian(index), coefficient[arg])
+            for index, arg in enumerate(node.args)
+            if arg in dependent
+        ]
+        coefficient[node] = terms[0] if len(terms) == 1 else make(Add, tuple(terms))
+    return coefficient.get(linear, make(Zero, (), (dim_product(*linear.shape), size)))
 
 
-def _product_coefficient(node: Expr, live: list, coefficient: dict, fail) -> Expr:
-    if len(live) != 1:
-        fail(node)
-    index = live[0]
-    factors = node.args
-    left, middle, right = list(factors[:index]), factors[index], list(factors[index + 1 :])
-    left_product = left[0] if len(left) == 1 else make(MatMul, tuple(left)) if left else None
-    right_product = right[0] if len(right) == 1 else make(MatMul, tuple(right)) if right else None
-    m = coefficient[middle]
-    if _is_row(middle):
-        # P (m dx)ᵀ Q: Q is a column, so (m dx)ᵀQ = Qᵀ m dx is a scalar, and P (or Pᵀ) carries it.
-        if right_product is None or right_product.shape[1] != 1:
-            fail(node)
-        scalar = make(MatMul, (make(Transpose, (right_product,)), m))
-        if left_product is None:
-            return scalar
-        carrier = make(Transpose, (left_product,)) if _is_row(left_product) else left_product
-        return make(MatMul, (carrier, scalar))
-    # middle is a column m dx: P (m dx) q with q a scalar (or nothing).
-    result = m if left_product is None else make(MatMul, (left_product, m))
-    if right_product is not None:
-        if not right_product.is_scalar:
-            if _is_row(node):
-                # (m dx) Q with Q a row: the result is a row only when m dx is a scalar.
-                return make(MatMul, (make(Transpose, (right_product,)), result))
-            fail(node)
-        result = make(Scale, (right_product, result))
-    return result
+def _chained(jacobian: Expr | None, coefficient: Expr) -> Expr:
+    return coefficient if jacobian is None else make(MatMul, (jacobian, coefficient))
 
 
-def jacobian(f: Expr, x: Symbol) -> Expr:
-    """∂f/∂x in numerator layout (rows follow f, columns follow x) for vector or scalar f and x.
+def _is_column(expr: Expr) -> bool:
+    return is_one(expr.shape[1])
 
+
+def _linearized(f: Expr, x: Symbol, where: str) -> tuple[Symbol, Expr, Expr]:
+    """The direction dX, the differential df in it and ∂vec f/∂vec X, each simplified."""
+    if x.is_symmetric and not x.is_scalar:
+        raise DifferentiationError(
+            f"{where}: {x.label} is a symmetric matrix, whose Jacobian depends on how its symmetric directions "
+            f"are written; differentiate with respect to a plain matrix, or use mc.hvp with a symmetric direction"
+        )
+    label = "d" + x.label
+    while label in f.variables:  # a variable of f already has that name
+        label = "d" + label
+    direction = vector(label, x.shape[0]) if x.is_vector else matrix(label, *x.shape)
+    simplifier = Simplifier()
+    linear = simplifier(differential(f, x, direction))
+    return direction, linear, simplifier(_coefficients(linear, direction))
+
+
+def jacobian(f: Expr, x: Symbol) -> Expr | Jacobian:
+    """∂f/∂x in numerator layout (rows follow f, columns follow x).
+
+    For a vector (or scalar) f and x, the Jacobian matrix itself, an expression.  For a matrix f
+    or x, a :class:`~matcalc.jacobians.Jacobian`: the linear map df = … in dx, the matrix
+    ∂vec f/∂vec x (vec stacks columns; Bᵀ ⊗ A for AXB), and the index form; ``mc.evaluate``
+    gives that matrix.
+
+    Parameters
+    ----------
+    f : Expr
+        The function: a scalar, a vector or a matrix.
+    x : Symbol
+        The variable: a scalar, a vector or a matrix.
+
+    Returns
+    -------
+    Expr or Jacobian
+        The Jacobian matrix, or for a matrix f or x the :class:`~matcalc.jacobians.Jacobian`.
+
+    Raises
+    ------
+    DifferentiationError
+        When ``x`` is not a variable.
+
+    Examples
+    --------
     >>> z = mc.vector("z", 3)
     >>> print(mc.jacobian(mc.softmax(z), z))
     diag(softmax(z)) − softmax(z)softmax(z)ᵀ
+    >>> A, X = mc.matrix("A", 2, 3), mc.matrix("X", 3, 3)
+    >>> print(mc.jacobian(A @ X.T, X).view("kronecker"))
+    vec(d(AXᵀ)) = (I ⊗ A) K vec(dX)
     """
     if not isinstance(f, Expr):
         raise DifferentiationError("jacobian: f must be a matcalc expression")
     (x,), _ = _check_variables(x, "jacobian")
-    if f.shape[1] != 1:
-        raise DifferentiationError(f"jacobian: f has shape {shape_str(f.shape)}; it must be a column vector or a scalar")
-    if x.shape[1] != 1:
-        raise DifferentiationError(
-            f"jacobian: {x.label} has shape {shape_str(x.shape)}; Jacobians are for vector or scalar variables "
-            "(for a matrix variable use grad, or hvp for second derivatives)"
-        )
-    dx = vector("d" + x.label, x.shape[0]) if not x.is_scalar else matrix("d" + x.label, 1, 1)
-    simplifier = Simplifier()
-    linear = simplifier(differential(f, x, dx))
-    return simplifier(_coefficients(linear, dx))
+    direction, linear, coefficients = _linearized(f, x, "jacobian")
+    if _is_column(f) and _is_column(x):
+        return coefficients
+    return Jacobian(f, x, direction, linear, coefficients)
 
 
-def hessian(loss: Expr, x: Symbol) -> Expr:
-    """∂²ℓ/∂x² for a scalar loss and a vector (or scalar) variable: the Jacobian of the gradient.
+def hessian(loss: Expr, x: Symbol) -> Expr | Hessian:
+    """∂²ℓ/∂x² for a scalar loss: the Jacobian of the gradient.
 
+    For a vector (or scalar) x, the Hessian matrix, an expression.  For a matrix X, a
+    :class:`~matcalc.jacobians.Hessian`: the bilinear form d²ℓ = dX : H[dX], its pq×pq matrix
+    H = ∂vec(∇ℓ)/∂vec X in vec form d²ℓ = vec(dX)ᵀ H vec(dX), and ∂²ℓ/∂X_ij∂X_kl.
+
+    Parameters
+    ----------
+    loss : Expr
+        A scalar expression.
+    x : Symbol
+        The variable: a scalar, a vector or a matrix.
+
+    Returns
+    -------
+    Expr or Hessian
+        The Hessian matrix, or for a matrix x the :class:`~matcalc.jacobians.Hessian`.
+
+    Raises
+    ------
+    DifferentiationError
+        When ``loss`` is not a scalar or ``x`` not a variable.
+
+    Examples
+    --------
     >>> A, x = mc.matrix("A", 3, 3), mc.vector("x", 3)
     >>> print(mc.hessian(x.T @ A @ x, x))
     A + Aᵀ
+    >>> X = mc.matrix("X", 3, 2)
+    >>> print(mc.hessian(mc.trace(X.T @ A @ X), X).view("linear"))
+    d² tr(XᵀAX) = dX : (A + Aᵀ) dX
     """
     loss = _check_loss(loss, "hessian")
     (x,), _ = _check_variables(x, "hessian")
-    return jacobian(grad(loss, x), x)
+    gradient = grad(loss, x)
+    direction, linear, coefficients = _linearized(gradient, x, "hessian")
+    if _is_column(x):
+        return coefficients
+    return Hessian(gradient, x, direction, linear, coefficients, loss)

@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import TypeAlias
 
 import sympy
 
 from .errors import OperandError, ShapeError
 
-Dim = int | sympy.Expr
+Dim: TypeAlias = int | sympy.Expr
 Shape = tuple  # (rows, cols); every matcalc expression is two-dimensional
 
 
 def dims(names: str) -> tuple[sympy.Symbol, ...]:
-    """Symbolic dimensions, positive integers, from a space- or comma-separated string.
+    """Symbolic sizes, positive integers, from a space- or comma-separated string.
 
-    >>> n, m = dims("n m")
+    Parameters
+    ----------
+    names : str
+        The names, e.g. ``"n m"`` or ``"n, m"``; each must be a Python identifier.
+
+    Returns
+    -------
+    tuple of sympy.Symbol
+        One positive-integer symbol per name, in order (a 1-tuple for one name).
+
+    Raises
+    ------
+    OperandError
+        For no names, or a name that is not an identifier.
+
+    Examples
+    --------
+    >>> n, m = mc.dims("n m")
     >>> n.is_positive and n.is_integer
     True
+    >>> mc.matrix("W", n, m).shape
+    (n, m)
     """
     parts = names.replace(",", " ").split()
     if not parts:

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make
+from .graph import postorder
 from .ops import (
     Add,
+    Commutation,
+    Det,
     DiagMat,
     DiagVec,
     Elementwise,
@@ -30,17 +33,21 @@ from .ops import (
     Hadamard,
     Inverse,
     Kron,
+    KronContract,
     MatMul,
+    Norm,
     Power,
     Scale,
     Sum,
     Trace,
     Transpose,
+    Vec,
 )
-from .ops.elementwise import sqrt_f
+from .ops.elementwise import abs_f, sign_f, sqrt_f
 from .ordering import Costs
 from .scalar_algebra import cancel_elementwise, worth_cancelling
-from .shapes import dim_product
+from .shapes import dim_product, is_one
+from .strategies import bottom_up
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,16 @@ def transpose_of_constant(e):
     return None
 
 
+@rule(Transpose, "(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ; K(m, n)ᵀ = K(n, m)")
+def transpose_of_kron(e):
+    inner = e.args[0]
+    if isinstance(inner, Kron):
+        return make(Kron, tuple(transposed(a) for a in inner.args))
+    if isinstance(inner, Commutation):
+        return make(Commutation, (), tuple(reversed(inner.params)))
+    return None
+
+
 # --- products ------------------------------------------------------------------------------------
 
 
@@ -306,6 +323,58 @@ def inverse_cancellation(e):
         if _inverse_pair(factors[index], factors[index + 1]):
             rest = factors[:index] + factors[index + 2 :]
             return product(rest) if rest else make(Identity, (), (e.shape[0],))
+    return None
+
+
+def _square(node: Expr) -> bool:
+    return node.shape[0] == node.shape[1]
+
+
+def _transpose_of(node: Expr) -> Expr:
+    if isinstance(node, Transpose):
+        return node.args[0]
+    return node if node.is_symmetric else transposed(node)
+
+
+def _inverse_factors(node: Expr) -> tuple | None:
+    """X⁻¹ as (X's factors, False), and X⁻ᵀ = (Xᵀ)⁻¹ as (Xᵀ's factors, True); else None."""
+    written_transposed = isinstance(node, Transpose)
+    inverse = node.args[0] if written_transposed else node
+    if not isinstance(inverse, Inverse):
+        return None
+    inner = inverse.args[0]
+    factors = list(inner.args) if isinstance(inner, MatMul) else [inner]
+    return ([_transpose_of(f) for f in reversed(factors)] if written_transposed else factors), written_transposed
+
+
+def _inverse_of(factors: list, written_transposed: bool) -> Expr:
+    """The inverse of the product of ``factors``, written as the inverse it came from: (PQ)⁻ᵀ
+    where it came from one, X⁻ᵀ for a single factor Xᵀ, X⁻¹ for X."""
+    if len(factors) == 1:
+        single = factors[0]
+        return transposed(make(Inverse, (single.args[0],))) if isinstance(single, Transpose) else make(Inverse, (single,))
+    if written_transposed:
+        return transposed(make(Inverse, (product([_transpose_of(f) for f in reversed(factors)]),)))
+    return make(Inverse, (product(factors),))
+
+
+def _beside_own_factor(left: Expr, right: Expr) -> Expr | None:
+    inverse = _inverse_factors(right)
+    if inverse is not None and len(inverse[0]) > 1 and inverse[0][-1] is left and _square(left):
+        return _inverse_of(inverse[0][:-1], inverse[1])
+    inverse = _inverse_factors(left)
+    if inverse is not None and len(inverse[0]) > 1 and inverse[0][0] is right and _square(right):
+        return _inverse_of(inverse[0][1:], inverse[1])
+    return None
+
+
+@rule(MatMul, "F(QF)⁻¹ = Q⁻¹ and (FQ)⁻¹F = Q⁻¹ for a square F (the inverse assumes QF invertible, so F is), also for X⁻ᵀ")
+def inverse_of_product_beside_factor(e):
+    factors = list(e.args)
+    for index in range(len(factors) - 1):
+        shorter = _beside_own_factor(factors[index], factors[index + 1])
+        if shorter is not None:
+            return product(factors[:index] + [shorter] + factors[index + 2 :])
     return None
 
 
@@ -416,6 +485,36 @@ def combine_scalar_powers(e):
     return None if canonical is e else canonical
 
 
+def _sign_and_absolute_value(exponents: dict) -> list:
+    """sign(u), u^b and |u|^(−b) for b = ±1 among scalar factors (base -> exponent), or []."""
+    absolute = {base.args[0]: base for base in exponents if isinstance(base, Elementwise) and base.function is abs_f}
+    for base, exponent in exponents.items():
+        if isinstance(base, Elementwise) and base.function is sign_f and exponent == 1:
+            u = base.args[0]
+            b = exponents.get(u, 0)
+            if u in absolute and b in (1, -1) and exponents[absolute[u]] == -b:
+                return [base, u, absolute[u]]
+    return []
+
+
+@rule(Scale, "sign(u)·u/|u| = 1 and sign(u)·|u|/u = 1 in a product of scalars (it divides by u, so u ≠ 0)")
+def sign_and_absolute_value(e):
+    if not e.is_scalar:
+        return None
+    coefficient, powers = _scalar_factors(e)
+    exponents: dict = {}
+    for base, exponent in powers:
+        exponents[base] = exponents.get(base, 0) + exponent
+    cancelled = _sign_and_absolute_value(exponents)
+    if not cancelled:
+        return None
+    kept = [base if p == 1 else make(Power, (base,), (p,)) for base, p in exponents.items() if base not in cancelled and p != 0]
+    body = kept[-1] if kept else None
+    for factor in reversed(kept[:-1]):
+        body = make(Scale, (factor, body))
+    return scaled(coefficient, body, (1, 1))
+
+
 # --- sums -------------------------------------------------------------------------------------------
 
 
@@ -453,18 +552,30 @@ def _summands(term: Expr) -> list:
     return parts
 
 
-@rule(Add, "aX + bX = (a + b)X: like terms collected, also inside a multiple of a sum")
+def _like_term_key(core: Expr | None):
+    """What makes two cores like terms: the core itself, except that a product of scalars is
+    keyed by its factors as a multiset, since scalars commute (ab − ba = 0)."""
+    if not (isinstance(core, Scale) and core.is_scalar):
+        return core
+    coefficient, powers = _scalar_factors(core)
+    exponents: dict = {}
+    for base, exponent in powers:
+        exponents[base] = exponents.get(base, 0) + exponent
+    return coefficient, frozenset(exponents.items())
+
+
+@rule(Add, "aX + bX = (a + b)X: like terms collected, also inside a multiple of a sum; ab and ba are alike")
 def collect_like_terms(e):
     groups: dict = {}
     parts_seen = 0
     for term in e.args:
         for coefficient, symbolic, core in _summands(term):
-            groups.setdefault(core, []).append((coefficient, symbolic))
+            groups.setdefault(_like_term_key(core), (core, []))[1].append((coefficient, symbolic))
             parts_seen += 1
     if len(groups) == parts_seen:
         return None
     terms = []
-    for core, parts in groups.items():
+    for core, parts in groups.values():
         if all(symbolic is None for _, symbolic in parts):
             coefficient = sum(c for c, _ in parts)
             if coefficient != 0:
@@ -794,9 +905,85 @@ def inverse_of_simple(e):
     return None
 
 
+@rule(Det, "det(Xᵀ) = det(X), det(X⁻¹) = det(X)⁻¹, det(AB) = det(A)det(B) for square factors: det(XXX) = det(X)³")
+def det_of_product(e):
+    inner = e.args[0]
+    if isinstance(inner, Transpose):
+        return make(Det, (inner.args[0],))
+    if isinstance(inner, Inverse):
+        return make(Power, (make(Det, (inner.args[0],)),), (-1,))
+    if not (isinstance(inner, MatMul) and all(_square(f) for f in inner.args)):
+        return None
+    counts: dict = {}
+    for factor in inner.args:
+        counts[factor] = counts.get(factor, 0) + 1
+    dets = [make(Det, (f,)) if k == 1 else make(Power, (make(Det, (f,)),), (k,)) for f, k in counts.items()]
+    body = dets[-1]
+    for factor in reversed(dets[:-1]):
+        body = make(Scale, (factor, body))
+    return body
+
+
+def _never_negative(s: Expr) -> bool:
+    """A scalar that is ≥ 0 by its form: uᵀu, ‖X‖, an even power, a positive multiple of one."""
+    while isinstance(s, Scale) and is_number(s.args[0]) and s.args[0].value > 0:
+        s = s.args[1]
+    if isinstance(s, Norm) or isinstance(s, Power) and isinstance(s.exponent, int) and s.exponent % 2 == 0:
+        return True
+    return isinstance(s, MatMul) and len(s.args) == 2 and s.args[0] is _transpose_of(s.args[1])
+
+
+@rule(Norm, "‖s‖ = s for a scalar that is never negative by its form (uᵀu, ‖X‖, s²): ‖xᵀx‖ = xᵀx")
+def norm_of_scalar(e):
+    inner = e.args[0]
+    return inner if inner.is_scalar and _never_negative(inner) else None
+
+
+@rule(KronContract, "the adjoint of a Kronecker factor from sG is s times G's; from I it is tr(A)I: Σᵢⱼ AᵢⱼI₍ᵢⱼ₎ = tr(A)I")
+def kron_adjoint_of_identity(e):
+    adjoint, other = e.args
+    if isinstance(adjoint, Scale):
+        return make(Scale, (adjoint.args[0], make(KronContract, (adjoint.args[1], other), e.params)))
+    if isinstance(adjoint, Identity) and _square(other) and _square(e):
+        return make(Scale, (make(Trace, (other,)), make(Identity, (), (e.shape[0],))))
+    return None
+
+
 @rule(Kron, "A ⊗ 0 = 0")
 def kron_with_zero(e):
     return make(Zero, (), e.shape) if any(isinstance(a, Zero) for a in e.args) else None
+
+
+# --- vec and Kronecker forms: what Jacobians of vectors and scalars reduce to ---------------------
+
+
+@rule(Kron, "I₁ ⊗ A = A ⊗ I₁ = A, and a ⊗ B = B ⊗ a = aB for any other 1×1 factor a")
+def kron_with_scalar(e):
+    a, b = e.args
+    for factor, other in ((a, b), (b, a)):
+        if factor.is_scalar:
+            return other if isinstance(factor, (Identity, Ones)) else make(Scale, (factor, other))
+    return None
+
+
+@rule(Kron, "I_m ⊗ I_n = I_mn")
+def kron_of_identities(e):
+    return make(Identity, (), (e.shape[0],)) if all(isinstance(a, Identity) for a in e.args) else None
+
+
+@rule(Vec, "vec(x) = x for a column x, and vec(xᵀ) = x")
+def vec_of_column(e):
+    inner = e.args[0]
+    if is_one(inner.shape[1]):
+        return inner
+    if isinstance(inner, Transpose) and is_one(inner.args[0].shape[1]):
+        return inner.args[0]
+    return None
+
+
+@rule(Commutation, "K(m, 1) = K(1, n) = I: a column holds its entries in the order its transpose does")
+def commutation_of_a_vector(e):
+    return make(Identity, (), (e.shape[0],)) if any(is_one(d) for d in e.params) else None
 
 
 # --- the engine --------------------------------------------------------------------------------------------
@@ -843,13 +1030,35 @@ class Simplifier:
     rewritten finitely often and the simplification ends.
     """
 
-    def __init__(self, record: bool = False):
+    def __init__(self, record: bool = False, names: dict[Expr, Let] | None = None):
+        """``names`` (see :func:`named_intermediates`): each result writes these expressions as
+        the named intermediates that stand for them."""
         self.memo: dict[Expr, Expr] = {}
         self.trace: list[Rewrite] | None = [] if record else None
         self.cost = Costs()
+        self.naming = bottom_up(names.get, _not_a_let) if names else None
 
     def __call__(self, root: Expr) -> Expr:
-        return _Run(self, root).result()
+        result = _Run(self, root).result()
+        return self.naming([result])[0] if self.naming else result
+
+
+def named_intermediates(roots: list) -> dict[Expr, Let]:
+    """Each named intermediate's definition, mapped to the name, for those reachable from ``roots``.
+
+    A derivative meets a definition again where the chain rule reuses an intermediate's value,
+    σ'(z) = σ(z)(1 − σ(z)) or tanh' = 1 − tanh²: written with the name it reads as the textbook
+    does, (W₂ᵀδ₂) ⊙ (𝟏𝟏ᵀ − A₁²).  A name for a bare variable or number is left out: it would rename
+    the variable wherever it occurs."""
+    names: dict[Expr, Let] = {}
+    for node in postorder(roots):
+        if isinstance(node, Let) and node.args[0].args:
+            names.setdefault(node.args[0], node)
+    return names
+
+
+def _not_a_let(node: Expr) -> bool:
+    return not isinstance(node, Let)
 
 
 class _Run:
@@ -941,11 +1150,25 @@ class _Run:
 
 
 def simplify(expr: Expr) -> Expr:
-    """The expression in the closed form a person would write, by the named rules above.
+    """The expression in the closed form a person would write, by the named rewrite rules.
 
-    >>> from matcalc import matrix, vector
-    >>> A, x = matrix("A", 3, 3), vector("x", 3)
-    >>> str(simplify((x.T @ A).T + A @ x))
-    '(A + Aᵀ)x'
+    Rules fire until none does, each lowering the expression's cost (matcalc.ordering); the value
+    never changes.
+
+    Parameters
+    ----------
+    expr : Expr
+        Any expression.
+
+    Returns
+    -------
+    Expr
+        The simplified expression (``expr`` itself when nothing applies).
+
+    Examples
+    --------
+    >>> A, x = mc.matrix("A", 3, 3), mc.vector("x", 3)
+    >>> print(mc.simplify((x.T @ A).T + A @ x))
+    (A + Aᵀ)x
     """
     return Simplifier()(expr)

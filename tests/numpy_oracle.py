@@ -98,6 +98,19 @@ def _kron_contract(node, g, other, shape):
     return result
 
 
+def _commutation(node, size):
+    """K(m, n) from its definition, K vec(A) = vec(Aᵀ) for every m×n A: vec(Aᵀ)[i·n + j] = A[i, j] = vec(A)[j·m + i]."""
+    m, n = node.params
+    if not isinstance(m, int):  # a symbolic size: the other one is a number, or both are equal
+        m = size // n if isinstance(n, int) else round(size**0.5)
+    n = size // m
+    k = np.zeros((size, size))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0
+    return k
+
+
 def _logsumexp(x):
     """log Σ exp over each column (a vector is one column): a 1×n row."""
     top = np.max(x, axis=0, keepdims=True)
@@ -130,6 +143,9 @@ RULES = {
     ops.Frob: lambda node, a, shape: np.sum(a[0] * a[1]),
     ops.Kron: lambda node, a, shape: _kron(a[0], a[1]),
     ops.KronContract: lambda node, a, shape: _kron_contract(node, a[0], a[1], shape),
+    ops.Vec: lambda node, a, shape: a[0].reshape(-1, 1, order="F"),  # the columns, stacked
+    ops.Unvec: lambda node, a, shape: a[0].reshape(shape, order="F"),
+    ops.Commutation: lambda node, a, shape: _commutation(node, shape[0]),
     ops.Power: lambda node, a, shape: _power(a[0], node.exponent),
     ops.PowerOf: lambda node, a, shape: np.power(a[0], a[1][0, 0]),
     ops.Inverse: lambda node, a, shape: np.linalg.solve(a[0], np.eye(shape[0])),

@@ -29,7 +29,8 @@ import numpy as np
 import sympy
 
 import matcalc as mc
-from matcalc.expr import const
+from matcalc import ops
+from matcalc.expr import const, make
 from tests import numpy_oracle
 
 (N,) = mc.dims("n")  # a symbolic size; random_values gives it N_SIZE
@@ -94,6 +95,7 @@ NOT_CONSTRUCTORS = {
     "CheckResult", "Derivation", "Step", "ShapeError", "Symbol", "check", "check_jacobian", "derive",
     "dims", "evaluate", "lambdify", "latex", "parse", "text", "to_numpy_source", "to_syntax",
     "to_source", "custom_vjp",  # printed forms and a JAX/torch wrapper, checked in tests/test_fuzz.py where a backend runs
+    "draw", "Drawing", "to_sympy", "from_sympy",  # pictures and SymPy round trips: properties in tests/test_fuzz.py
 }
 
 
@@ -230,12 +232,16 @@ class Builder:
                 lambda: self.call("softmax", b(shape, sub), axis=1),
                 lambda: self.call("logsumexp", b((rows, cols), sub), axis=1) @ b((1, cols), sub),
             ]
-        if rows == 1 and cols != 1:  # a row of column logsumexps
+        if rows == 1 and cols != 1:  # a row of column logsumexps, or of column means
             options.append(lambda: self.call("logsumexp", b((self.pick(VECTOR_LENGTHS), cols), sub)))
+            options.append(lambda: self.call("mean", b((self.pick(VECTOR_LENGTHS), cols), sub), axis=0))
+        if cols == 1 and rows != 1:  # a column of row means
+            options.append(lambda: self.call("mean", b((rows, self.pick([1, 3, 4])), sub), axis=1))
         if shape == (1, 1):
             options += [
                 lambda: self.call("trace", b((3, 3), sub)),
                 lambda: self.call("sum", b(self.pick(SHAPES), sub)),
+                lambda: self.call("mean", b(self.pick(SHAPES), sub)),
                 lambda: self.call("det", self.well_conditioned(b((3, 3), sub))),
                 lambda: self.call("logdet", self.well_conditioned(b(self.pick([(3, 3), (3, 4), (N, 1)]), sub))),
                 lambda: self.call("logdet", self.pick(self.symmetric()) + 5 * mc.eye(3)),
@@ -257,6 +263,7 @@ class Builder:
                 lambda: self._user(shape, sub),
                 lambda: self._derivative(shape, sub),
                 lambda: self.call("simplify", b(shape, sub)),
+                lambda: self._vec_forms(shape, sub),
             ]
         return self.pick(options)()
 
@@ -341,7 +348,17 @@ class Builder:
             options.append(lambda: self.call("jacobian", b((rows, 1), inner), self.pick(columns)))
             if rows == cols:
                 options.append(lambda: self.call("hessian", b((1, 1), inner), self.pick(columns)))
+            if rows != 1:  # ∂vec f/∂vec x of a row f: the Jacobian object's matrix, through its Kronecker forms
+                options.append(lambda: self.call("jacobian", b((1, rows), inner), self.pick(columns)).matrix)
         return self.pick(options)()
+
+    def _vec_forms(self, shape, depth):
+        """vec of a column or a row, and vec⁻¹(K vec(e)) = eᵀ: the vec operations and the commutation matrix."""
+        rows, cols = shape
+        if cols == 1 and self.choose(2):
+            return make(ops.Vec, (self.build(self.pick([(rows, 1), (1, rows)]), depth),))
+        transposed = make(ops.Commutation, (), (cols, rows)) @ make(ops.Vec, (self.build((cols, rows), depth),))
+        return make(ops.Unvec, (transposed,), shape)
 
 
 def build(choose, shape=(1, 1), depth=3, syntax: bool = False, avoid_defects: bool = True):

@@ -66,10 +66,27 @@ def test_sums_along_an_axis_are_ones_times_the_matrix():
     assert_gradient_correct(loss, [X], random_values([loss], seed=6))
 
 
+def test_means_are_numpys_and_their_gradients_are_finite_differences():
+    X = mc.matrix("X", 3, 4)
+    X0 = np.arange(12.0).reshape(3, 4) ** 1.5
+    np.testing.assert_allclose(mc.evaluate(mc.mean(X), {X: X0}), X0.mean())
+    np.testing.assert_allclose(mc.evaluate(mc.mean(X, axis=0), {X: X0}), X0.mean(axis=0, keepdims=True))
+    np.testing.assert_allclose(mc.evaluate(mc.mean(X, axis=1), {X: X0}), X0.mean(axis=1, keepdims=True))
+    assert str(mc.mean(X, axis=1)) == "X𝟏/4" and str(mc.grad(mc.mean(X), X)) == "𝟏𝟏ᵀ/12"
+    loss = mc.mean(mc.tanh(mc.mean(X, axis=0))) + mc.mean(mc.sin(mc.mean(X, axis=1)) * mc.mean(X))
+    assert_gradient_correct(loss, [X], random_values([loss], seed=7))
+    h, batch = mc.dims("h N")
+    Y = mc.matrix("Y", h, batch)
+    assert str(mc.mean(Y)) == "sum(Y)/(Nh)"  # a count of symbolic size: a quotient, not sum(Y)(Nh)⁻¹
+    Y0 = np.random.default_rng(8).normal(size=(2, 5))
+    np.testing.assert_allclose(mc.evaluate(mc.mean(mc.exp(Y)), {Y: Y0}), np.exp(Y0).mean())
+
+
 @pytest.mark.parametrize("axis", [2, -1, "rows", 0.5, True])
-def test_an_axis_other_than_0_or_1_is_refused(axis):
+@pytest.mark.parametrize("reduction", [mc.sum, mc.mean])
+def test_an_axis_other_than_0_or_1_is_refused(axis, reduction):
     with pytest.raises(mc.OperandError, match="axis must be 0"):
-        mc.sum(mc.matrix("X", 3, 4), axis=axis)
+        reduction(mc.matrix("X", 3, 4), axis=axis)
 
 
 def _numpy_softmax(x):

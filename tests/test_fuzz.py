@@ -14,6 +14,7 @@ expressions.  The tests are derandomised so CI sees the same examples every run.
 from __future__ import annotations
 
 import copy
+import html
 import inspect
 import pickle
 import re
@@ -402,6 +403,39 @@ def assert_clear(error):
 
 # --- the tests -------------------------------------------------------------------------------------
 
+def check_sympy_round_trip(expr, values):
+    """mc.from_sympy(mc.to_sympy(e)) has the value of e (variables matched by name, symmetric
+    ones declared), or to_sympy refuses with a clear MatcalcError."""
+    reference = usable_value(expr, values)
+    try:
+        written = mc.to_sympy(expr)
+    except mc.MatcalcError as error:
+        assert_clear(error)
+        raise Unusable("SymPy has no counterpart for an operation here") from None
+    symbols = symbols_of([expr])
+    kept = {m.name for m in written.atoms(sympy.MatrixSymbol)}  # SymPy may cancel a variable away (S − S)
+    read = mc.from_sympy(written, symmetric=[s.label for s in symbols if s.is_symmetric and s.label in kept])
+    by_label = {**{s.label: values[s] for s in symbols if s.label in read.variables}, N: N_SIZE}
+    assert_close(mc.evaluate(read, by_label), reference, expr, values, f"from_sympy(to_sympy(e)) = {read}, from {written}")
+
+
+def check_drawing(expr, values):
+    """mc.draw of the expression, and of a loss's derivation, renders with graphviz's dot, and
+    every variable's name, however hostile, appears in the picture as written."""
+    subjects = [expr]
+    if expr.is_scalar:
+        variables = differentiable_variables(expr, limit=2)
+        if variables:
+            subjects.append(mc.derive(expr, variables))
+    for subject in subjects:
+        picture = mc.draw(subject)
+        shown = html.unescape(re.sub(r"<[^>]+>", "", picture.svg())).replace("\u2060", "")  # dot's text, no word joiners
+        if picture.note:  # layers were collapsed into one box: their names are not drawn
+            continue
+        for symbol in symbols_of([expr]):
+            assert mc.text(symbol) in shown, f"the picture of {expr} lost the name {mc.text(symbol)!r}"
+
+
 
 def test_the_numpy_oracle_has_a_rule_for_every_operation():
     missing = {cls.__name__ for cls in numpy_oracle.operation_classes()} - {cls.__name__ for cls in numpy_oracle.RULES}
@@ -586,6 +620,20 @@ def test_printed_form_parses_back_to_the_same_value(data, shape):
 def test_to_syntax_of_any_expression_round_trips_or_refuses_clearly(data, shape):
     expr = generated(lambda: build(chooser(data), shape, depth=3))
     run(check_syntax_round_trip, expr, random_values([expr], seed=7))
+
+
+@SMALL
+@given(st.data(), st.sampled_from(SHAPES))
+def test_sympy_round_trip_keeps_the_value_or_refuses_clearly(data, shape):
+    expr = generated(lambda: build(chooser(data), shape, depth=3))
+    run(check_sympy_round_trip, expr, random_values([expr], seed=8))
+
+
+@SMALL
+@given(st.data())
+def test_drawings_render_with_every_name_shown(data):
+    loss = generated(lambda: scalar_loss(chooser(data), depth=3))
+    run(check_drawing, loss, random_values([loss], seed=9))
 
 
 # --- defects the fuzz found, reduced ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ signature = sys.modules["matcalc.parse"].signature  # mc.parse is the function; 
 NUMPY = {
     "trace": np.trace,
     "sum": np.sum,
+    "mean": np.mean,
     "diag": lambda X: np.diagflat(X) if X.shape[1] == 1 else np.diag(X)[:, None],
     "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
     "sigmoid": lambda X: 1 / (1 + np.exp(-X)),

@@ -86,3 +86,14 @@ def test_a_row_that_sums_transposed_columns_prints_as_one_transpose():
     assert "\\left(v - \\mu\\right)}^\\top" in mc.latex(mc.grad(loss, S))
     A = mc.matrix("A", 3, 3)
     assert str(mc.simplify((A + A.T).T)) == "A + Aᵀ"  # matrices keep their transposed terms
+
+
+def test_a_quotient_in_front_of_a_factor_takes_the_factor_into_its_numerator():
+    """(s/2)x is written sx/2, not s/2x, which reads as s/(2x); in LaTeX \\frac needs no parentheses."""
+    t = mc.scalar("t")
+    n, N = mc.dims("n N")
+    assert str((s / 2) * x) == "sx/2"
+    assert str((t / s) * x) == "tx/s"
+    assert str((mc.sum(x) / s) * x) == "sum(x)x/s"
+    assert str(mc.sum(x) / s) == "sum(x)/s"
+    assert mc.latex(mc.sum(mc.matrix("Y", n, N)) / (n * N)) == "\\frac{\\operatorname{sum}\\left(Y\\right)}{N n}"

@@ -22,6 +22,7 @@ u = mc.vector("u", N)
 v = mc.vector("v", N)
 w = mc.vector("w", M)
 s = mc.scalar("s")
+g12 = mc.vector("g", N * M)
 _t = sympy.Symbol("t")
 cube_plus = mc.elementwise("cube_plus", sympy.Lambda(_t, _t**3 + sympy.sin(_t)))
 
@@ -51,6 +52,8 @@ CASES = [
     (ops.Hadamard, mc.frob(C, X * Y * X), [X, Y], {}),
     (ops.Frob, mc.frob(X, Y @ R @ X), [X, Y, R], {}),
     (ops.Kron, *_kron_case(), {}),
+    (ops.Vec, mc.sum(make(ops.Vec, (X,)) * make(ops.Vec, (Y * X,))), [X, Y], {}),
+    (ops.Unvec, mc.frob(C, make(ops.Unvec, (g12,), (N, M)) * X), [g12, X], {}),
     (ops.KronContract, *_kron_contract_case(), {}),
     (ops.Power, mc.frob(C, X**3) + mc.sum(X**-1) + mc.sum(X**0.5), [X], {"positive": True}),
     (ops.PowerOf, mc.frob(C, X**s) + mc.sum(u ** (s * s)), [X, s, u], {"positive": True}),

@@ -7,7 +7,22 @@ import pytest
 
 import matcalc as mc
 from matcalc.expr import Const, make
-from matcalc.ops import Add, DiagMat, DiagVec, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose
+from matcalc.ops import (
+    Add,
+    Commutation,
+    DiagMat,
+    DiagVec,
+    Frob,
+    Hadamard,
+    Inverse,
+    Kron,
+    MatMul,
+    Power,
+    Scale,
+    Trace,
+    Transpose,
+    Vec,
+)
 from matcalc.ops.elementwise import FUNCTIONS
 from matcalc.simplify import all_rules, simplify
 from tests.helpers import random_values
@@ -78,6 +93,17 @@ EXAMPLES = {
     "diag_of_diag": (make(DiagVec, (make(DiagMat, (v,)),)), "v"),
     "inverse_of_simple": (make(Inverse, (make(Inverse, (A,)),)), "A"),
     "kron_with_zero": (make(Kron, (A, zero33)), "0"),
+    "transpose_of_kron": (T(make(Kron, (A, X))), "Aᵀ ⊗ Xᵀ"),
+    "kron_with_scalar": (make(Kron, (X, s)), "sX"),
+    "kron_of_identities": (make(Kron, (I3, mc.eye(4))), "I"),
+    "vec_of_column": (make(Vec, (T(x),)), "x"),
+    "commutation_of_a_vector": (make(Commutation, (), (3, 1)), "I"),
+    # issue 15's textbook forms
+    "inverse_of_product_beside_factor": (mm(A, mc.inv(mm(B, A))), "B⁻¹"),
+    "sign_and_absolute_value": (sc(r, sc(mc.sign(s), sc(s, make(Power, (mc.abs(s),), (-1,))))), "r"),
+    "det_of_product": (mc.det(mm(A, A, A)), "det(A)³"),
+    "norm_of_scalar": (mc.norm(mm(T(x), x)), "xᵀx"),
+    "kron_adjoint_of_identity": (make(mc.ops.KronContract, (mc.eye(9), A), (1,)), "tr(A)I"),
     # the binary cross-entropy's gradient in σ(x), as the quotient rule leaves it
     "cancel_quotients": (
         make(Hadamard, ((1 - y) * (1 - mc.sigmoid(x)) ** -1 - y * mc.sigmoid(x) ** -1,

@@ -77,12 +77,21 @@ def test_hvp_for_a_matrix_variable_matches_finite_differences_of_the_gradient():
 
 
 def test_second_order_errors():
-    with pytest.raises(mc.DifferentiationError, match="must be a column vector or a scalar"):
-        mc.jacobian(W, x)
-    with pytest.raises(mc.DifferentiationError, match="Jacobians are for vector or scalar variables"):
-        mc.jacobian(W @ x, W)
+    with pytest.raises(mc.DifferentiationError, match="jacobian: f must be a matcalc expression"):
+        mc.jacobian(np.ones((3, 1)), x)
+    with pytest.raises(mc.DifferentiationError, match="S is a symmetric matrix"):
+        mc.hessian(mc.trace(mc.matrix("S", n, n, symmetric=True) ** 3), mc.matrix("S", n, n, symmetric=True))
     with pytest.raises(mc.ShapeError, match="direction has shape"):
         mc.hvp(mc.sum(X), X, mc.matrix("V", m, n))
+
+
+def test_vector_and_scalar_jacobians_stay_expressions():
+    """Matrices get a Jacobian object (tests/test_jacobians.py); vectors and scalars keep the
+    matrix itself, so it composes, evaluates and compiles like any expression."""
+    assert isinstance(mc.jacobian(mc.tanh(W @ x), x), mc.Expr)
+    assert isinstance(mc.jacobian(mc.sum(x), mc.scalar("s")), mc.Expr)
+    assert isinstance(mc.hessian(x.T @ A @ x, x), mc.Expr)
+    assert not isinstance(mc.jacobian(W @ x, W), mc.Expr)
 
 
 def test_jacobian_works_with_lambdify_and_source_export():

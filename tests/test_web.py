@@ -279,6 +279,7 @@ const send = (message) => process.stdout.write(JSON.stringify(message) + "\n");
     }
   }
   await browser.close();
+  process.exit(0);  // stdin's reader would otherwise keep node alive
 })().catch((error) => { send({ ok: false, fatal: true, error: String((error && error.stack) || error) }); process.exit(1); });
 """
 
@@ -365,7 +366,7 @@ class Browser:
     def close(self) -> None:
         try:
             self.process.stdin.write(json.dumps({"op": "close"}) + "\n")
-            self.process.stdin.flush()
+            self.process.stdin.close()
             self.process.wait(timeout=60)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()

@@ -17,10 +17,11 @@ import sympy
 from ..diff import _check_loss, _check_variables, grad
 from ..errors import EvaluationError, MatcalcError
 from ..expr import Expr, Let, Symbol
+from ..jacobians import Jacobian
 from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
-from ..shapes import shape_str
+from ..shapes import dim_product, shape_str
 from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
@@ -40,7 +41,35 @@ class OracleReport:
 
 @dataclass
 class CheckResult:
-    """The outcome of :func:`check`: ``ok`` when every oracle agrees with every formula."""
+    """The outcome of :func:`check` and :func:`check_jacobian`: ``ok`` when every oracle agrees with
+    every formula.  It is true or false as ``ok`` is, and prints as a table of the oracles.
+
+    Parameters
+    ----------
+    ok : bool
+        Whether every oracle agrees.
+    max_abs_error, max_rel_error : float
+        The largest absolute and relative errors over the oracles.
+    reports : list
+        One report per oracle (its name, whether it agrees, its errors, the worst entry).
+    formulas : dict
+        Each variable with the formula that was checked.
+    sizes : dict
+        The sizes the dimensions were given.
+    values : dict
+        The point the formulas were checked at.
+    seed : int, optional
+        The random point's seed.
+    label : str, optional
+        How the formula is named when printed (∂ℓ/∂).
+
+    Examples
+    --------
+    >>> x = mc.vector("x", 3)
+    >>> result = mc.check(x.T @ x, x)
+    >>> bool(result), result.max_abs_error < 1e-6
+    (True, True)
+    """
 
     ok: bool
     max_abs_error: float
@@ -118,6 +147,9 @@ def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: in
             value = rng.uniform(0.5, 1.5, size=shape)
         else:
             value = rng.normal(size=shape)
+        if symbol.columns_sum_to_one:  # positive columns scaled to sum to one, as probabilities are
+            value = np.abs(value) + 0.1
+            value = value / value.sum(axis=0, keepdims=True)
         if symbol.columns_sum_to_one:  # positive columns scaled to sum to one, as probabilities are
             value = np.abs(value) + 0.1
             value = value / value.sum(axis=0, keepdims=True)
@@ -246,8 +278,8 @@ def _compare(oracle: str, variables: list, formulas: list, expected: list, rtol:
 
 def check(
     loss: Expr,
-    wrt,
-    gradient=None,
+    wrt: Symbol | list[Symbol],
+    gradient: Expr | Jacobian | list[Expr] | None = None,
     dims: dict | None = None,
     values: dict | None = None,
     seed: int = 0,
@@ -256,12 +288,46 @@ def check(
 ) -> CheckResult:
     """Check a gradient formula numerically against the elementwise chain rule and finite differences.
 
-    Without ``gradient`` it checks matcalc's own result; with it, your formula (a list
-    when ``wrt`` is a list).  Sizes default to small distinct values so that a missing
-    transpose cannot hide behind a square shape; values default to a random,
-    well-conditioned point.  ``order=2`` checks the Hessian (``gradient`` is then your
-    Hessian formula) against sympy's second derivatives and finite differences of the gradient.
+    Without ``gradient`` it checks matcalc's own result; with it, your formula (a list when
+    ``wrt`` is a list).  Sizes default to small distinct values so that a missing transpose
+    cannot hide behind a square shape; values default to a random, well-conditioned point.
+    ``order=2`` checks the Hessian (``gradient`` is then your Hessian formula) against SymPy's
+    second derivatives and finite differences of the gradient; for a matrix variable X it is the
+    pq×pq matrix ∂vec(∇ℓ)/∂vec X, vec stacking columns.
 
+    Parameters
+    ----------
+    loss : Expr
+        A scalar expression.
+    wrt : Symbol or list of Symbol
+        The variable(s).
+    gradient : Expr or list of Expr, optional
+        The formula to check; matcalc's own gradient (or Hessian) when omitted.
+    dims : dict, optional
+        Sizes for the dimension symbols (``{n: 4}``); small distinct ones by default.
+    values : dict, optional
+        Values for the variables (by variable or name), as for :func:`evaluate`; random by default.
+    seed : int, optional
+        The random point's seed.
+    oracles : tuple of str, optional
+        Which oracles to run: ``"elementwise"`` and/or ``"finite differences"``.
+    order : {1, 2}, optional
+        1 checks the gradient, 2 the Hessian.
+
+    Returns
+    -------
+    CheckResult
+        ``ok`` (also its truth value), the largest errors, and a report per oracle; it prints as
+        a table.
+
+    Raises
+    ------
+    MatcalcError
+        For a loss that is not a scalar, an unknown variable, a formula of the wrong shape, or
+        another ``order``.
+
+    Examples
+    --------
     >>> n, m = mc.dims("n m")
     >>> W, a = mc.matrix("W", n, m), mc.vector("a", m)
     >>> loss = mc.sum(mc.tanh(W @ a))
@@ -281,7 +347,7 @@ def check(
     if gradient is None:
         formulas = [grad(loss, variables[0])] if single else grad(loss, variables)
     else:
-        formulas = [gradient] if single else list(gradient)
+        formulas = [gradient] if single else list(gradient) if isinstance(gradient, (list, tuple)) else []
         if len(formulas) != len(variables) or not all(isinstance(f, Expr) for f in formulas):
             raise MatcalcError("check: give one gradient expression per variable")
     sizes = _default_sizes([loss, *formulas], dims or {})
@@ -342,81 +408,151 @@ def _point_and_formulas(loss, formulas, sizes, values, seed):
 
 
 # --- Jacobians and Hessians ------------------------------------------------------------------
+# A Jacobian is compared as the matrix ∂vec f/∂vec x, vec stacking columns (Magnus and
+# Neudecker's convention, as mc.jacobian's): entries of f and of x are listed column by column.
 
 
-def _entry_grid(variable: Symbol, value: np.ndarray) -> sympy.Matrix:
-    return sympy.Matrix(value.shape[0], 1, lambda i, j: sympy.Symbol(f"x_{i}", real=True))
+def _column_major(matrix: sympy.Matrix) -> list:
+    return list(matrix.T)
+
+
+def _entry_grid(value: np.ndarray) -> sympy.Matrix:
+    """One sympy symbol for each entry of the variable."""
+    return sympy.Matrix(value.shape[0], value.shape[1], lambda i, j: sympy.Symbol(f"x_{i}_{j}", real=True))
+
+
+def _symbolic_jacobian(source: Expr, x: Symbol, point: dict, sizes: dict, second_order: bool) -> np.ndarray:
+    """∂vec f/∂vec x at the point by sympy's scalar chain rule, from each operation's entrywise
+    meaning; for second order, ``source`` is the loss, differentiated twice."""
+    x_value = np.asarray(point[x], dtype=float)
+    grid = _entry_grid(x_value)
+    bindings = {s: (grid if s is x else _as_sympy_matrix(np.asarray(point[s], dtype=float))) for s in symbols_of([source])}
+    entries, variables = _column_major(entrywise_value(source, bindings, sizes)), _column_major(grid)
+    if second_order:
+        entries = [sympy.diff(entries[0], g) for g in variables]
+    at = {g: sympy.Float(float(v), 17) for g, v in zip(variables, x_value.T.ravel())}
+    return np.array([[float(sympy.diff(e, g).xreplace(at).evalf(20)) for g in variables] for e in entries], dtype=float)
+
+
+def _numeric_jacobian(function: Expr, x: Symbol, point: dict, sizes: dict) -> np.ndarray:
+    """∂vec f/∂vec x at the point by central differences, one entry of x at a time, in vec order."""
+    symbols = symbols_of([function, x])
+    entry = compiled(symbols, [function])
+    x_value = np.asarray(point[x], dtype=float)
+    columns = []
+    for index in [(i, j) for j in range(x_value.shape[1]) for i in range(x_value.shape[0])]:
+        step = 6e-6 * max(1.0, abs(x_value[index]))
+        shifted = []
+        for sign in (1, -1):
+            moved = x_value.copy()
+            moved[index] += sign * step
+            arguments, _ = prepare_arguments(symbols, {**point, x: moved})
+            shifted.append(np.atleast_2d(np.asarray(call_checked(entry, arguments, sizes), dtype=float)).T.ravel())
+        columns.append((shifted[0] - shifted[1]) / (2 * step))
+    return np.array(columns).T
 
 
 def _jacobian_check(function: Expr, x: Symbol, formula: Expr, sizes: dict, values, seed: int, second_order_of=None):
-    """Compare ``formula`` (a Jacobian of ``function`` wrt ``x``) with sympy and finite differences.
+    """Compare ``formula`` (∂vec f/∂vec x for f = ``function``) with sympy and finite differences.
 
     With ``second_order_of`` (a scalar loss), the sympy oracle differentiates that loss twice
     and ``function`` is its gradient, whose finite differences give the other oracle.
     """
-    source = second_order_of if second_order_of is not None else function
-    point, (value,) = _point_and_formulas(source, [formula], sizes, values, seed)
+    second_order = second_order_of is not None
+    source = second_order_of if second_order else function
+    point, (value, _) = _point_and_formulas(source, [formula, x], sizes, values, seed)
     value = np.atleast_2d(np.asarray(value, dtype=float))
-    x_value = np.asarray(point[x], dtype=float)
-    grid = _entry_grid(x, x_value)
-    bindings = {s: (grid if s is x else _as_sympy_matrix(np.asarray(point[s], dtype=float))) for s in symbols_of([source])}
-    entries = entrywise_value(source, bindings, sizes)
-    if second_order_of is not None:
-        scalar = entries[0, 0]
-        entries = sympy.Matrix([sympy.diff(scalar, g) for g in grid])
-    at = {g: sympy.Float(float(v), 17) for g, v in zip(grid, x_value.ravel())}
-    symbolic = np.array(
-        [[float(sympy.diff(e, g).xreplace(at).evalf(20)) for g in grid] for e in entries], dtype=float
-    )
-    f = _loss_function(function, point) if function.is_scalar else None
-    entry = compiled(symbols_of([function]), [function])
-    numeric = np.zeros_like(symbolic)
-    for j in range(x_value.shape[0]):
-        step = 6e-6 * max(1.0, abs(x_value[j, 0]))
-        shifted = []
-        for sign in (1, -1):
-            moved = x_value.copy()
-            moved[j, 0] += sign * step
-            merged = {**point, x: moved}
-            arguments, _ = prepare_arguments(symbols_of([function]), merged)
-            shifted.append(np.asarray(f(merged) if f else call_checked(entry, arguments, sizes), dtype=float).reshape(-1))
-        numeric[:, j] = (shifted[0] - shifted[1]) / (2 * step)
-    what = "second derivatives" if second_order_of is not None else "Jacobian"
+    symbolic = _symbolic_jacobian(source, x, point, sizes, second_order)
+    numeric = _numeric_jacobian(function, x, point, sizes)
+    what = "second derivatives" if second_order else "Jacobian"
     reports = [
         _compare(f"elementwise chain rule (sympy {what})", [x], [value], [symbolic], 1e-8, 1e-10),
-        _compare("central finite differences" + (" of the gradient" if second_order_of is not None else ""),
-                 [x], [value], [numeric], 1e-5, 1e-6),
+        _compare("central finite differences" + (" of the gradient" if second_order else ""), [x], [value], [numeric], 1e-5, 1e-6),
     ]
     return reports, point
 
 
-def check_jacobian(f: Expr, x: Symbol, jacobian=None, dims: dict | None = None, values: dict | None = None,
-                   seed: int = 0) -> CheckResult:
-    """Check a Jacobian (numerator layout) of a vector function against sympy and finite differences.
+def _as_formula(formula, where: str) -> Expr:
+    """The matrix to check: a Jacobian's or Hessian's ∂vec f/∂vec x, or an expression as it is."""
+    formula = formula.matrix if isinstance(formula, Jacobian) else formula
+    if not isinstance(formula, Expr):
+        raise MatcalcError(f"{where}: give the formula as a matcalc expression (or what mc.jacobian or mc.hessian returns)")
+    return formula
 
+
+def _checked(function: Expr, x: Symbol, formula: Expr, dims, values, seed: int, second_order_of=None) -> CheckResult:
+    """The check of ∂vec f/∂vec x (or of the Hessian, when ``second_order_of`` is the loss), shapes first."""
+    source = second_order_of if second_order_of is not None else function
+    sizes = _default_sizes([source, formula], dims or {})
+    shown = {str(d): v for d, v in sizes.items()}
+    matrices = not (function.shape[1] == 1 and x.shape[1] == 1)
+    label = ("∂²ℓ/∂" if second_order_of is not None else "∂vec f/∂vec " if matrices else "∂f/∂")
+    expected = [dim_product(*function.shape), dim_product(*x.shape)]
+    if [_size(d, sizes) for d in formula.shape] != [_size(d, sizes) for d in expected]:
+        note = f"the formula has shape {shape_str(formula.shape)}; ∂vec f/∂vec {x.label} has {shape_str(tuple(expected))}"
+        report = OracleReport("shapes", False, float("inf"), float("inf"), note=note)
+        return CheckResult(False, float("inf"), float("inf"), [report], {x: formula}, shown, values or {}, seed, label)
+    reports, point = _jacobian_check(function, x, formula, sizes, values, seed, second_order_of)
+    ok = all(r.ok for r in reports)
+    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
+                       reports, {x: formula}, shown, point, seed, label)
+
+
+def _size(dim, sizes: dict) -> int:
+    return int(sympy.sympify(dim).subs(sizes))
+
+
+def check_jacobian(f: Expr, x: Symbol, jacobian: Expr | Jacobian | None = None, dims: dict | None = None, values: dict | None = None,
+                   seed: int = 0) -> CheckResult:
+    """Check a Jacobian (numerator layout) against SymPy and finite differences.
+
+    For a matrix f or x the Jacobian is the matrix ∂vec f/∂vec x, vec stacking columns; give it
+    as an expression or as what :func:`jacobian` returns.
+
+    Parameters
+    ----------
+    f : Expr
+        The function.
+    x : Symbol
+        The variable.
+    jacobian : Expr or Jacobian, optional
+        The formula to check; matcalc's own Jacobian when omitted.
+    dims : dict, optional
+        Sizes for the dimension symbols; small distinct ones by default.
+    values : dict, optional
+        Values for the variables; random by default.
+    seed : int, optional
+        The random point's seed.
+
+    Returns
+    -------
+    CheckResult
+        As for :func:`check`.
+
+    Raises
+    ------
+    MatcalcError
+        For a formula of the wrong shape, or what is not an expression.
+
+    Examples
+    --------
     >>> z = mc.vector("z", 3)
     >>> mc.check_jacobian(mc.softmax(z), z).ok
+    True
+    >>> A, X = mc.matrix("A", 2, 3), mc.matrix("X", 3, 4)
+    >>> mc.check_jacobian(A @ X, X, jacobian=mc.kron(mc.eye(4), A)).ok
     True
     """
     if not isinstance(f, Expr):
         raise MatcalcError("check_jacobian: f must be a matcalc expression")
     (x,), _ = _check_variables(x, "check_jacobian")
-    formula = symbolic_jacobian(f, x) if jacobian is None else jacobian
-    sizes = _default_sizes([f, formula], dims or {})
-    reports, point = _jacobian_check(f, x, formula, sizes, values, seed)
-    ok = all(r.ok for r in reports)
-    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
-                       reports, {x: formula}, {str(d): v for d, v in sizes.items()}, point, seed, "∂f/∂")
+    formula = _as_formula(symbolic_jacobian(f, x) if jacobian is None else jacobian, "check_jacobian")
+    return _checked(f, x, formula, dims, values, seed)
 
 
 def _check_hessian(loss: Expr, variables: list, formula, dims, values, seed) -> CheckResult:
-    if len(variables) != 1 or variables[0].shape[1] != 1:
-        raise MatcalcError("check: order=2 needs one vector or scalar variable")
+    if len(variables) != 1:
+        raise MatcalcError("check: order=2 needs one variable")
     (x,) = variables
-    formula = hessian(loss, x) if formula is None else formula
-    gradient = grad(loss, x)
-    sizes = _default_sizes([loss, formula], dims or {})
-    reports, point = _jacobian_check(gradient, x, formula, sizes, values, seed, second_order_of=loss)
-    ok = all(r.ok for r in reports)
-    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
-                       reports, {x: formula}, {str(d): v for d, v in sizes.items()}, point, seed, "∂²ℓ/∂")
+    formula = _as_formula(hessian(loss, x) if formula is None else formula, "check")
+    return _checked(grad(loss, x), x, formula, dims, values, seed, second_order_of=loss)

@@ -10,9 +10,12 @@ formula for that piece of a model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..diff import grad
 from ..errors import OperandError
-from ..expr import Expr, make, matrix, scalar, vector
+from ..expr import Expr, Symbol, make, matrix, scalar, vector
 from ..ops import Frob
 from .backends import backend as find_backend
 from .evaluate import symbols_of
@@ -43,16 +46,38 @@ def vjp_functions(f: Expr, inputs: list, backend: str) -> tuple[CompiledFunction
     return forward, backward
 
 
-def custom_vjp(f, inputs, backend: str = "jax"):
+def custom_vjp(f: Expr, inputs: Symbol | list[Symbol], backend: str = "jax") -> Callable[..., Any]:
     """f as a function of ``inputs`` for JAX or PyTorch whose backward pass is matcalc's closed form.
 
-    ``backend="jax"``: a ``jax.custom_vjp`` function of the inputs (arrays), for ``jax.grad``,
-    ``jax.jit`` and ``jax.vmap``.  ``backend="torch"``: ``apply`` of a ``torch.autograd.Function``
-    (tensors in, a tensor out), for ``loss.backward()`` and ``torch.autograd.grad``.  Either
-    returns f's value (a 0-d array for a scalar f) and, asked for gradients, computes each
-    input's as the gradient of G:f for the incoming adjoint G.  A symmetric input gets the
-    gradient within symmetric matrices, as :func:`matcalc.grad` gives it.
+    Either returns f's value (a 0-d array for a scalar f) and, asked for gradients, computes each
+    input's as the gradient of G:f for the incoming adjoint G, never a Jacobian.  A symmetric
+    input gets the gradient within symmetric matrices, as :func:`grad` gives it.
 
+    Parameters
+    ----------
+    f : Expr
+        The function's value.
+    inputs : Symbol or list of Symbol
+        Its arguments, in order.
+    backend : {"jax", "torch"}, optional
+        ``"jax"``: a ``jax.custom_vjp`` function of arrays, for ``jax.grad``, ``jax.jit`` and
+        ``jax.vmap``.  ``"torch"``: ``apply`` of a ``torch.autograd.Function`` (tensors in, a
+        tensor out), for ``loss.backward()`` and ``torch.autograd.grad``.
+
+    Returns
+    -------
+    callable
+        The function of the inputs.
+
+    Raises
+    ------
+    OperandError
+        For another backend, or inputs that are not variables.
+    MatcalcError
+        For a backend whose library is not installed.
+
+    Examples
+    --------
     >>> X = mc.matrix("X", 2, 2)
     >>> log_det = mc.custom_vjp(mc.logdet(X), [X], backend="numpy")
     Traceback (most recent call last):

@@ -7,6 +7,7 @@ import sympy
 
 from ..errors import EvaluationError
 from ..expr import Expr, Symbol
+from ..jacobians import Jacobian
 from ..printing.common import postorder
 from ..printing.text import text
 from ..shapes import shape_str
@@ -93,6 +94,8 @@ def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndar
             raise EvaluationError(f"evaluate: {symbol.label!r} is declared symmetric, but its value is not")
         if symbol.columns_sum_to_one and not np.allclose(array.sum(axis=0), 1.0, rtol=1e-10, atol=1e-12):
             raise EvaluationError(f"evaluate: {symbol.label!r} is declared to have columns that sum to one, but its value's do not")
+        if symbol.columns_sum_to_one and not np.allclose(array.sum(axis=0), 1.0, rtol=1e-10, atol=1e-12):
+            raise EvaluationError(f"evaluate: {symbol.label!r} is declared to have columns that sum to one, but its value's do not")
         prepared.append(array)
     return prepared, sizes
 
@@ -135,25 +138,53 @@ def call_checked(entry, arguments: list, sizes: dict):
             raise EvaluationError(f"evaluate: {error} (a matrix that is inverted is singular at this point)") from None
 
 
-def evaluate(expr: Expr, values: dict):
-    """The value of ``expr`` with NumPy.
+def evaluate(expr: Expr | Jacobian, values: dict) -> float | np.ndarray:
+    """The value of ``expr`` with NumPy, through the same generated code as :func:`lambdify`.
 
-    ``values`` maps each variable (the object, or its name) to an array and may map
-    dimensions to sizes; sizes are also read off the arrays.  Vectors may be given as
-    1-D or n×1 arrays.  A scalar (1×1) expression returns a Python float; any other
-    returns a 2-D array of exactly the expression's shape (a vector comes back n×1).
+    A scalar (1×1) expression returns a Python float; any other returns a 2-D array of exactly
+    the expression's shape (a vector comes back n×1).  A Jacobian or Hessian of matrices (what
+    :func:`jacobian` and :func:`hessian` return for them) evaluates to its dense matrix
+    ∂vec F/∂vec X, vec stacking columns (Magnus and Neudecker's convention); one of more than
+    ``jacobians.DENSE_LIMIT`` entries is refused.
 
-    >>> from matcalc import matrix, vector
-    >>> A, x = matrix("A", 2, 2), vector("x", 2)
-    >>> evaluate(x.T @ A @ x, {A: [[1, 2], [3, 4]], x: [1, 1]})
+    Parameters
+    ----------
+    expr : Expr or Jacobian
+        What to evaluate.
+    values : dict
+        Each variable (the object, or its name) to an array, and optionally dimensions (the
+        symbol or its name) to sizes; sizes are also read off the arrays.  Vectors may be given as
+        1-D or n×1 arrays.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The value.
+
+    Raises
+    ------
+    EvaluationError
+        For a missing value or size, an array of the wrong shape, or values that are not finite.
+
+    Examples
+    --------
+    >>> A, x = mc.matrix("A", 2, 2), mc.vector("x", 2)
+    >>> mc.evaluate(x.T @ A @ x, {A: [[1, 2], [3, 4]], x: [1, 1]})
     10.0
+    >>> mc.evaluate(A @ x, {"A": [[1, 2], [3, 4]], "x": [1, 1]}).ravel().tolist()
+    [3.0, 7.0]
     """
+    derivative = expr if isinstance(expr, Jacobian) else None
+    if derivative is not None:
+        expr = derivative.matrix
     if not isinstance(expr, Expr):
         raise EvaluationError(f"evaluate: expected a matcalc expression, got {type(expr).__name__}")
     if not isinstance(values, dict):
         raise EvaluationError("evaluate: values must be a dict from variables (or names) to arrays")
-    symbols = symbols_of([expr])
+    symbols = symbols_of([expr] if derivative is None else [expr, derivative.function, derivative.variable])
     arguments, sizes = prepare_arguments(symbols, values)
+    if derivative is not None:
+        derivative.check_dense_size(sizes)
     value = call_checked(compiled(symbols, [expr]), arguments, sizes)
     if not np.all(np.isfinite(value)):
         raise EvaluationError(f"evaluate: {not_finite_reason(expr, symbols, arguments, sizes)}")

@@ -14,7 +14,7 @@ from .evaluate import symbols_of
 from .plan import identifier
 
 
-def inputs_and_outputs(inputs, outputs, where: str):
+def inputs_and_outputs(inputs, outputs, where: str) -> tuple[list[Symbol], list[Expr], bool]:
     inputs = [inputs] if isinstance(inputs, Expr) else list(inputs)
     single = isinstance(outputs, Expr)
     outputs = [outputs] if single else list(outputs)
@@ -32,37 +32,60 @@ def inputs_and_outputs(inputs, outputs, where: str):
     return inputs, outputs, single
 
 
-def lambdify(inputs, outputs, backend: str = "numpy"):
+def lambdify(inputs: Symbol | list[Symbol], outputs: Expr | list[Expr], backend: str = "numpy") -> CompiledFunction:
     """A NumPy function (or a JAX or PyTorch one) of the inputs, in order, that returns the outputs.
 
-    Shared subexpressions are computed once; there is no tree walking per call.  Scalars
-    come back as floats, everything else as 2-D arrays; sizes are read off the arguments
-    (sizes no argument fixes are keyword arguments named ``dim_<name>``).  The function's
-    ``source`` attribute holds its Python source.
+    Shared subexpressions are computed once; there is no tree walking per call.  Scalars come
+    back as floats, everything else as 2-D arrays; sizes are read off the arguments (sizes no
+    argument fixes are keyword arguments named ``dim_<name>``).  The function's ``source``
+    attribute holds its Python source.
 
+    Each call returns new arrays; several array outputs are views of one new allocation, which is
+    much faster than many separate large arrays (copy one to keep it apart).  To reuse memory
+    across calls, as a training loop does, pass arrays to write into as ``out``, in the form the
+    function returns (``None`` in place of a scalar); the outputs are computed straight into them.
+
+    ``backend="jax"`` or ``"torch"`` compiles the same closed forms to jax.numpy or torch code.
+    Those functions take and return the library's arrays (scalars as 0-d arrays), have no
+    ``out``, and compose with the library: ``jax.jit``, ``jax.vmap``, ``jax.grad``;
+    ``torch.autograd`` and ``torch.compile``.  A torch function computes on the device and in the
+    float type of its tensor arguments.
+
+    Parameters
+    ----------
+    inputs : Symbol or list of Symbol
+        The function's arguments, in order; every variable the outputs use.
+    outputs : Expr or list of Expr
+        What it returns: one value, or a tuple of values for a list.
+    backend : {"numpy", "jax", "torch"}, optional
+        The library of the generated code.  JAX and torch are optional extras
+        (``pip install "matcalc-frobenius[jax]"``, ``[torch]``).
+
+    Returns
+    -------
+    callable
+        The compiled function.
+
+    Raises
+    ------
+    OperandError
+        For inputs that are not variables, an input listed twice, or an unknown backend.
+    EvaluationError
+        For outputs that use a variable not among the inputs.
+    MatcalcError
+        For a backend whose library is not installed (the message names the extra).
+
+    Examples
+    --------
     >>> W, a = mc.matrix("W", 2, 3), mc.vector("a", 3)
     >>> f = mc.lambdify([W, a], [mc.sum(W @ a), W @ a])
     >>> total, product = f([[1, 0, 0], [0, 1, 0]], [1, 2, 3])
     >>> total, product.shape
     (3.0, (2, 1))
-
-    Each call returns new arrays; several array outputs are views of one new allocation,
-    which is much faster than many separate large arrays (copy one to keep it apart).  To
-    reuse memory across calls, as a training loop does, pass arrays to write into as
-    ``out``, in the form the function returns (``None`` in place of a scalar); the outputs
-    are computed straight into them:
-
     >>> results = f([[1, 0, 0], [0, 1, 0]], [1, 2, 3])
     >>> again = f([[0, 1, 0], [0, 0, 1]], [1, 2, 3], out=(None, results[1]))
     >>> again[1] is results[1], again[1].ravel().tolist()
     (True, [2.0, 3.0])
-
-    ``backend="jax"`` or ``"torch"`` compiles the same closed forms to jax.numpy or torch
-    code.  Those functions take and return the library's arrays (scalars as 0-d arrays),
-    have no ``out``, and compose with the library: ``jax.jit``, ``jax.vmap``, ``jax.grad``;
-    ``torch.autograd`` and ``torch.compile``.  A torch function computes on the device and in
-    the float type of its tensor arguments.  JAX and torch are optional extras
-    (``pip install "matcalc-frobenius[jax]"``, ``[torch]``).
     """
     inputs, outputs, single = inputs_and_outputs(inputs, outputs, "lambdify")
     return CompiledFunction(inputs, outputs, single, find_backend(backend).name)
@@ -97,7 +120,8 @@ def _gradient_pairs(inputs: list, outputs: list) -> list[tuple[int, int]]:
     """(output index, input index) for every output that is the gradient of output 0."""
     if not outputs[0].is_scalar:
         return []
-    candidates = [s for s in inputs if s in symbols_of([outputs[0]])]
+    present = symbols_of([outputs[0]])
+    candidates = [s for s in inputs if s in present and not s.columns_sum_to_one]  # data is not differentiated
     gradients = dict(zip(candidates, grad(outputs[0], candidates))) if candidates else {}
     pairs = []
     for i, output in enumerate(outputs[1:], start=1):
@@ -123,13 +147,43 @@ def _checked_pairs(pairs, inputs: list, outputs: list) -> list[tuple[int, int]]:
     return checked
 
 
-def to_source(inputs, outputs, backend: str = "numpy", name: str = "f", gradient_pairs=None) -> str:
-    """Standalone Python source for ``backend`` ("numpy", "jax" or "torch") that imports only
-    that library: the function :func:`lambdify` compiles, as text.
+def to_source(
+    inputs: Symbol | list[Symbol], outputs: Expr | list[Expr], backend: str = "numpy", name: str = "f",
+    gradient_pairs: list[tuple[int, int]] | None = None,
+) -> str:
+    """Standalone Python source for ``backend`` that imports only that library: the function
+    :func:`lambdify` compiles, as text.
 
-    For NumPy it is :func:`to_numpy_source`'s.  JAX and torch source defines ``name(...)``
-    with no ``out`` and no check function (the library's own autodiff checks it).
+    For NumPy it is :func:`to_numpy_source`'s.  JAX and torch source defines ``name(...)`` with
+    no ``out`` and no check function (the library's own autodiff checks it).
 
+    Parameters
+    ----------
+    inputs : Symbol or list of Symbol
+        The function's arguments, in order.
+    outputs : Expr or list of Expr
+        What it returns.
+    backend : {"numpy", "jax", "torch"}, optional
+        The library the source imports.
+    name : str, optional
+        The function's name.
+    gradient_pairs : list of (int, int), optional
+        As for :func:`to_numpy_source`.
+
+    Returns
+    -------
+    str
+        The source.
+
+    Raises
+    ------
+    OperandError
+        As for :func:`lambdify`, and for a bad gradient pair.
+    EvaluationError
+        For outputs that use a variable not among the inputs.
+
+    Examples
+    --------
     >>> x = mc.vector("x", 3)
     >>> source = mc.to_source([x], [x.T @ x, mc.grad(x.T @ x, x)], backend="jax", name="sq")
     >>> "import jax.numpy as jnp" in source and "def sq(x):" in source and "numpy as np" not in source
@@ -149,18 +203,44 @@ def to_source(inputs, outputs, backend: str = "numpy", name: str = "f", gradient
     return source
 
 
-def to_numpy_source(inputs, outputs, name: str = "f", gradient_pairs=None) -> str:
+def to_numpy_source(
+    inputs: Symbol | list[Symbol], outputs: Expr | list[Expr], name: str = "f",
+    gradient_pairs: list[tuple[int, int]] | None = None,
+) -> str:
     """Standalone Python source that imports only NumPy.
 
-    It defines ``name(..., out=None)`` (shape checks on the inputs, temporaries named,
-    ``out`` as in :func:`lambdify`) and, when the first output is a scalar loss and later
-    outputs are its gradients, a ``check_<name>(...)`` function that compares them with central finite differences.
-    Every name in it is sanitised: no variable name can inject code.
+    It defines ``name(..., out=None)`` (shape checks on the inputs, temporaries named, ``out`` as
+    in :func:`lambdify`) and, when the first output is a scalar loss and later outputs are its
+    gradients, a ``check_<name>(...)`` function that compares them with central finite
+    differences.  Every name in it is sanitised: no variable name can inject code.
 
-    ``gradient_pairs`` lists (output index, input index) for each output that is the gradient
-    of output 0 with respect to that input; a caller that built the gradients passes it, and
-    without it the gradients are found by differentiating output 0 again.
+    Parameters
+    ----------
+    inputs : Symbol or list of Symbol
+        The function's arguments, in order.
+    outputs : Expr or list of Expr
+        What it returns.
+    name : str, optional
+        The function's name.
+    gradient_pairs : list of (int, int), optional
+        (output index, input index) for each output that is the gradient of output 0 with
+        respect to that input.  A caller that built the gradients passes it; without it the
+        gradients are found by differentiating output 0 again.
 
+    Returns
+    -------
+    str
+        The source.
+
+    Raises
+    ------
+    OperandError
+        As for :func:`lambdify`, and for a bad gradient pair.
+    EvaluationError
+        For outputs that use a variable not among the inputs.
+
+    Examples
+    --------
     >>> x = mc.vector("x", 3)
     >>> source = mc.to_numpy_source([x], [x.T @ x, mc.grad(x.T @ x, x)], name="sq")
     >>> "def sq(x, *, out=None):" in source and "def check_sq(" in source and "import" in source

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sympy
 
 from ..errors import ShapeError
-from ..expr import Const, Expr, make
-from ..printing.notation import PREC_HADAMARD, PREC_POSTFIX, PREC_PRODUCT, Notation, call, infix
-from ..shapes import dim_product, same_dim, shape_str
-from .linear import Add, Transpose
+from ..expr import Const, Expr, Identity, make
+from ..printing.notation import PREC_HADAMARD, PREC_POSTFIX, PREC_PRODUCT, Notation, infix, template
+from ..shapes import dim_product, is_one, same_dim, shape_str
+from .linear import Add, Commutation, DiagMat, Transpose, Unvec, Vec
 
 
 def product_rule(node: Expr, dargs: list) -> Expr:
@@ -64,6 +64,18 @@ class MatMul(Expr):
         return _product(factors)
 
     differential = product_rule
+
+    def vec_jacobian(self, index):
+        """vec(P dA Q) = (Qᵀ ⊗ P) vec(dA), P and Q the products left and right of the factor (I
+        where there is none).  For a column P and a row Qᵀ that Kronecker product is the outer
+        product PQᵀ, and is written so: the two forms cost the same, so no rewrite would choose."""
+        factor = self.args[index]
+        left, right = list(self.args[:index]), list(self.args[index + 1 :])
+        before = _product(left) if left else make(Identity, (), (factor.shape[0],))
+        after = _transposed(_product(right)) if right else make(Identity, (), (factor.shape[1],))
+        if is_one(after.shape[0]) and is_one(before.shape[1]):
+            return make(MatMul, (before, after))
+        return make(Kron, (after, before))
 
     def numpy_code(self, args, dim_code):
         return "(" + " @ ".join(args) + ")"
@@ -122,6 +134,13 @@ class Scale(Expr):
 
     differential = product_rule
 
+    def vec_jacobian(self, index):
+        """vec(ds X) = vec(X) ds; vec(s dX) = s vec(dX)."""
+        coefficient, body = self.args
+        if index == 0:
+            return make(Vec, (body,))
+        return make(Scale, (coefficient, make(Identity, (), (dim_product(*body.shape),))))
+
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
@@ -169,6 +188,10 @@ class Hadamard(Expr):
 
     differential = product_rule
 
+    def vec_jacobian(self, index):
+        """vec(dA ⊙ B) = diag(vec B) vec(dA)."""
+        return make(DiagMat, (make(Vec, (self.args[1 - index],)),))
+
     def numpy_code(self, args, dim_code):
         return f"({args[0]} * {args[1]})"
 
@@ -187,7 +210,29 @@ class Hadamard(Expr):
 
 
 class Frob(Expr):
-    """A:B = tr(AᵀB), the Frobenius inner product (a scalar)."""
+    """A:B = tr(AᵀB), the Frobenius inner product: the sum of the entrywise products.
+
+    Parameters
+    ----------
+    a, b : Expr or number
+        Two expressions of one shape.
+
+    Returns
+    -------
+    Expr
+        A scalar.
+
+    Raises
+    ------
+    ShapeError
+        For shapes that differ.
+
+    Examples
+    --------
+    >>> A, X = mc.matrix("A", 2, 3), mc.matrix("X", 2, 3)
+    >>> print(mc.grad(mc.frob(A, X), X))
+    A
+    """
 
     __slots__ = ()
     name = "frob"
@@ -213,6 +258,10 @@ class Frob(Expr):
 
     differential = product_rule
 
+    def vec_jacobian(self, index):
+        """B:dA = vec(B)ᵀ vec(dA)."""
+        return make(Transpose, (make(Vec, (self.args[1 - index],)),))
+
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]} * {args[1]}).reshape(1, 1)"
 
@@ -229,7 +278,26 @@ class Frob(Expr):
 
 
 class Kron(Expr):
-    """A ⊗ B, the Kronecker product."""
+    """A ⊗ B, the Kronecker product.
+
+    Parameters
+    ----------
+    a, b : Expr or number
+        Any two expressions, m×n and p×q.
+
+    Returns
+    -------
+    Expr
+        The mp×nq block matrix [a_ij B].
+
+    Examples
+    --------
+    >>> A, B = mc.matrix("A", 2, 3), mc.matrix("B", 4, 5)
+    >>> mc.kron(A, B).shape
+    (8, 15)
+    >>> mc.check(mc.sum(mc.kron(A, B)), B).ok
+    True
+    """
 
     __slots__ = ()
     name = "kron"
@@ -250,6 +318,10 @@ class Kron(Expr):
         return make(KronContract, (adjoint, self.args[1 - index]), (index,))
 
     differential = product_rule
+
+    def vec_jacobian(self, index):
+        """vec(dA ⊗ B) = P(I ⊗ vec B) vec(dA), vec(A ⊗ dB) = P(vec A ⊗ I) vec(dB), with P of _kron_reordering."""
+        return _kron_factor_jacobian(self.args[index].shape, self.args[1 - index], index)
 
     def numpy_code(self, args, dim_code):
         return f"np.kron({args[0]}, {args[1]})"
@@ -280,7 +352,11 @@ class KronContract(Expr):
     @property
     def notation(self):
         side = self.params[0] + 1
-        return call("kron_adjoint_a" if side == 1 else "kron_adjoint_b", f"\\operatorname{{kron}}^*_{side}")
+        # G₍ᵢⱼ₎ is G's (i, j) block, of the other factor's shape: side 0 is the matrix of the
+        # blocks' inner products with B, side 1 the sum of the blocks weighted by A's entries
+        if side == 1:
+            return template("[{0}₍ᵢⱼ₎ : {1}]ᵢⱼ", "\\left[{0}_{(ij)} : {1}\\right]_{ij}")
+        return template("Σᵢⱼ {1}ᵢⱼ{0}₍ᵢⱼ₎", "\\sum_{ij} {1}_{ij} {0}_{(ij)}")
     family = "bilinear"
     why = "C:(A ⊗ B) = C_B:A where C_B contracts each block of C with B"
     why_latex = r"C:\operatorname{kron}^*(G, B) = G:(C \otimes B)"
@@ -310,6 +386,21 @@ class KronContract(Expr):
 
     differential = product_rule
 
+    def vec_jacobian(self, index):
+        """In G it is the adjoint of the Kronecker factor's map, whose matrix is transposed.  In F,
+        entry e of the result is ⟨the factor E_e ⊗ F (or F ⊗ E_e), G⟩ = hᵀ(e ⊗ I) vec F (or
+        hᵀ(I ⊗ e) vec F) with h = Pᵀ vec G: its rows are h cut into blocks (or strided)."""
+        (side,) = self.params
+        g, other = self.args
+        if index == 0:
+            return make(Transpose, (_kron_factor_jacobian(self.shape, other, side),))
+        shapes = (self.shape, other.shape) if side == 0 else (other.shape, self.shape)
+        h = make(MatMul, (make(Transpose, (_kron_reordering(*shapes),)), make(Vec, (g,))))
+        own, others = dim_product(*self.shape), dim_product(*other.shape)
+        if side == 0:
+            return make(Transpose, (make(Unvec, (h,), (others, own)),))
+        return make(Unvec, (h,), (own, others))
+
     def numpy_code(self, args, dim_code):
         rows, cols = (dim_code(d) for d in self.shape)
         (side,) = self.params
@@ -325,3 +416,19 @@ class KronContract(Expr):
         if self.params[0] == 0:
             return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + c] * other[k, c] for k in range(p) for c in range(q)]))
         return sympy.Matrix(rows, cols, lambda k, c: sympy.Add(*[g[i * rows + k, j * cols + c] * other[i, j] for i in range(p) for j in range(q)]))
+
+
+def _kron_reordering(a_shape, b_shape) -> Expr:
+    """P with vec(A ⊗ B) = P(vec A ⊗ vec B) for A m×n and B p×q: P = I_n ⊗ K(q, m) ⊗ I_p
+    (Magnus and Neudecker, Matrix Differential Calculus, ch. 3, the commutation matrix)."""
+    (m, n), (p, q) = a_shape, b_shape
+    inner = make(Kron, (make(Identity, (), (n,)), make(Commutation, (), (q, m))))
+    return make(Kron, (inner, make(Identity, (), (p,))))
+
+
+def _kron_factor_jacobian(factor_shape, other: Expr, side: int) -> Expr:
+    """∂vec(F₀ ⊗ F₁)/∂vec(F_side), where the factor at ``side`` has ``factor_shape`` and ``other`` is the other factor."""
+    identity = make(Identity, (), (dim_product(*factor_shape),))
+    if side == 0:
+        return make(MatMul, (_kron_reordering(factor_shape, other.shape), make(Kron, (identity, make(Vec, (other,))))))
+    return make(MatMul, (_kron_reordering(other.shape, factor_shape), make(Kron, (make(Vec, (other,)), identity))))

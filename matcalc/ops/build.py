@@ -14,7 +14,7 @@ from ..registry import public
 from ..shapes import is_one, same_dim, same_shape, shape_str
 from .bilinear import Hadamard, MatMul, Scale
 from .elementwise import apply, exp_f
-from .linear import Add, Transpose
+from .linear import Add, Sum, Transpose
 from .nonlinear import Power, PowerOf
 
 
@@ -124,8 +124,32 @@ def negate(x) -> Expr:
 
 
 @public(syntax=(), arity=2, signatures=("(n,1),(n,1)->(1,1)",))
-def dot(a, b) -> Expr:
-    """aᵀb for two vectors of one length."""
+def dot(a: Expr, b: Expr) -> Expr:
+    """aᵀb, the dot product of two vectors of one length.
+
+    Parameters
+    ----------
+    a, b : Expr
+        Two column vectors (n×1).
+
+    Returns
+    -------
+    Expr
+        A scalar.
+
+    Raises
+    ------
+    ShapeError
+        For operands that are not columns, or of different lengths.
+
+    Examples
+    --------
+    >>> x, y = mc.vector("x", 3), mc.vector("y", 3)
+    >>> print(mc.dot(x, y))
+    xᵀy
+    >>> print(mc.grad(mc.dot(x, y), x))
+    y
+    """
     a, b = _operand(a, "dot"), _operand(b, "dot")
     if a.shape[1] != 1 or b.shape[1] != 1:
         raise ShapeError(f"dot: needs two column vectors, got ({shape_str(a.shape)}) and ({shape_str(b.shape)})")
@@ -138,3 +162,42 @@ OPERATORS.update(
     transpose=Transpose.build, matmul=matmul, multiply=multiply, divide=divide, power=power,
     power_of_number=power_of_number, add=add, subtract=subtract, negate=negate,
 )
+
+
+@public(syntax=("mean",), signatures=("(a,b)->(1,1)",))
+def mean(x: Expr | float, axis: int | None = None) -> Expr:
+    """The mean of all entries, sum(X)/(mn); along ``axis`` 0 the column means 𝟏ᵀX/m, along 1
+    the row means X𝟏/n: a sum divided by a count, so it prints, differentiates and compiles as one.
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression, m×n.
+    axis : {None, 0, 1}, optional
+        None (the default) averages every entry to a scalar; 0 each column (a 1×n row);
+        1 each row (an m×1 column).
+
+    Returns
+    -------
+    Expr
+        A scalar, a row or a column.
+
+    Raises
+    ------
+    OperandError
+        For another ``axis``.
+
+    Examples
+    --------
+    >>> X = mc.matrix("X", 2, 4)
+    >>> print(mc.mean(X, axis=1))
+    X𝟏/4
+    >>> print(mc.grad(mc.mean(X), X))
+    𝟏𝟏ᵀ/8
+    """
+    x = _operand(x, "mean")
+    rows, cols = x.shape
+    counts = {None: rows * cols, 0: rows, 1: cols}
+    if isinstance(axis, bool) or axis not in counts:
+        raise OperandError(f"mean: axis must be 0 (columns), 1 (rows) or None (all entries), got {axis!r}")
+    return divide(Sum.build(x, axis), counts[axis])

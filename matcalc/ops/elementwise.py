@@ -267,14 +267,39 @@ FUNCTIONS: dict[str, ElementwiseFunction] = {}  # the functions users call, by n
 _BUILT_IN: dict[str, ElementwiseFunction] = {}  # those and the derivatives written by hand (sigmoid', relu')
 
 
+_BUILT_IN_DOC = """{name}(X): f(u) = {formula} applied to every entry, printed {text}(X).
+
+Its derivative is elementwise too: C:d f(X) = (C ⊙ f'(X)):dX, so a gradient through it is a
+Hadamard product with f'.
+
+Parameters
+----------
+x : Expr or number
+    Any expression.
+
+Returns
+-------
+Expr
+    f of every entry, of the shape of ``x``.
+
+Examples
+--------
+>>> X = mc.matrix("X", 2, 3)
+>>> mc.{name}(X).shape
+(2, 3)
+>>> mc.check(mc.sum(mc.{name}(X)), X).ok
+True
+"""
+
+
 def _register(function: ElementwiseFunction) -> ElementwiseFunction:
     """A built-in function users call: mc.<name>, and <name>(...) in the string syntax."""
     FUNCTIONS[function.name] = _built_in_function(function)
 
-    def builder(x) -> Expr:
+    def builder(x: Expr | float) -> Expr:
         return apply(function, x)
 
-    builder.__doc__ = f"{function.name}(X), entry by entry."
+    builder.__doc__ = _BUILT_IN_DOC.format(name=function.name, text=function.text, formula=function.formula)
     register_function(function.name, builder, (function.name,), signatures=("(a,b)->(a,b)",))
     return function
 
@@ -417,15 +442,38 @@ _USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}  # by NFKC-normalised name,
 def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
     """A user-defined elementwise function from a one-variable ``sympy.Lambda``.
 
-    Its derivative comes from sympy.  The formula and its derivative are compiled and run on
+    Its derivative comes from SymPy.  The formula and its derivative are compiled and run on
     sample points at once, so a function NumPy cannot compute is refused here, not later.
 
+    Parameters
+    ----------
+    name : str
+        Its name: an identifier that is not a built-in function's.  Defining the same name again
+        with the same formula gives the same function.
+    function : sympy.Lambda
+        The scalar function, ``Lambda(u, expression in u)``.
+
+    Returns
+    -------
+    callable
+        ``f(x)``: the function applied to every entry of an expression, of its shape.
+
+    Raises
+    ------
+    OperandError
+        For a bad or taken name, a Lambda of more than one variable, a formula with other free
+        symbols or undefined functions, or one that NumPy cannot compute.
+
+    Examples
+    --------
     >>> import sympy
     >>> u = sympy.Symbol("u")
-    >>> cube = elementwise("cube", sympy.Lambda(u, u**3))
-    >>> from matcalc.expr import vector
-    >>> str(cube(vector("x", 3)))
+    >>> cube = mc.elementwise("cube", sympy.Lambda(u, u**3))
+    >>> x = mc.vector("x", 3)
+    >>> str(cube(x))
     'cube(x)'
+    >>> print(mc.grad(mc.sum(cube(x)), x))
+    cube'(x)
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise OperandError(f"elementwise: the name must be an identifier, got {name!r}")

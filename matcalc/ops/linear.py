@@ -7,7 +7,8 @@ import sympy
 from ..errors import OperandError, ShapeError
 from ..expr import Expr, Identity, Ones, as_expr, make
 from ..printing.notation import PREC_ADD, Notation, call, postfix
-from ..shapes import same_dim, shape_str
+from ..registry import FUNCTIONS
+from ..shapes import dim_product, same_dim, shape_str
 
 
 class Add(Expr):
@@ -42,6 +43,9 @@ class Add(Expr):
         present = [d for d in dargs if d is not None]
         return present[0] if len(present) == 1 else make(Add, tuple(present))
 
+    def vec_jacobian(self, index):
+        return None  # vec(dA + dB) = vec(dA) + vec(dB)
+
     def numpy_code(self, args, dim_code):
         return "(" + " + ".join(args) + ")"
 
@@ -54,7 +58,26 @@ class Add(Expr):
 
 
 class Transpose(Expr):
-    """Xᵀ."""
+    """Xᵀ, the transpose (``X.T`` is the same).
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression.
+
+    Returns
+    -------
+    Expr
+        Xᵀ, of the transposed shape.
+
+    Examples
+    --------
+    >>> A, x = mc.matrix("A", 2, 3), mc.vector("x", 2)
+    >>> print(mc.simplify(mc.transpose(A @ mc.matrix("B", 3, 3))))
+    BᵀAᵀ
+    >>> mc.transpose(x).shape
+    (1, 2)
+    """
 
     __slots__ = ()
     name = "transpose"
@@ -82,6 +105,10 @@ class Transpose(Expr):
     def differential(self, dargs):
         return make(Transpose, (dargs[0],))
 
+    def vec_jacobian(self, index):
+        """vec(dAᵀ) = K vec(dA), K the commutation matrix of A's shape."""
+        return make(Commutation, (), self.args[0].shape)
+
     numpy_view = True
 
     def numpy_code(self, args, dim_code):
@@ -99,7 +126,31 @@ class Transpose(Expr):
 
 
 class Trace(Expr):
-    """tr(X) of a square matrix."""
+    """tr(X), the trace of a square matrix.
+
+    Its pullback is the identity: C:d tr(X) = cI:dX.
+
+    Parameters
+    ----------
+    x : Expr or number
+        A square matrix.
+
+    Returns
+    -------
+    Expr
+        A scalar.
+
+    Raises
+    ------
+    ShapeError
+        For a matrix that is not square.
+
+    Examples
+    --------
+    >>> A, X, B = mc.matrix("A", 2, 3), mc.matrix("X", 3, 4), mc.matrix("B", 4, 2)
+    >>> print(mc.grad(mc.trace(A @ X @ B), X))
+    AᵀBᵀ
+    """
 
     __slots__ = ()
     name = "trace"
@@ -127,6 +178,10 @@ class Trace(Expr):
     def differential(self, dargs):
         return make(Trace, (dargs[0],))
 
+    def vec_jacobian(self, index):
+        """tr(dA) = I:dA = vec(I)ᵀ vec(dA)."""
+        return make(Transpose, (make(Vec, (make(Identity, (), (self.args[0].shape[0],)),)),))
+
     def numpy_code(self, args, dim_code):
         return f"np.trace({args[0]}).reshape(1, 1)"
 
@@ -142,7 +197,34 @@ class Trace(Expr):
 
 
 class Sum(Expr):
-    """The sum of all entries, 𝟏ᵀX𝟏; along ``axis`` 0 the column sums 𝟏ᵀX, along 1 the row sums X𝟏."""
+    """The sum of all entries, 𝟏ᵀX𝟏; along ``axis`` 0 the column sums 𝟏ᵀX, along 1 the row sums X𝟏.
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression.
+    axis : {None, 0, 1}, optional
+        None (the default) sums every entry to a scalar; 0 sums each column (a row);
+        1 sums each row (a column).
+
+    Returns
+    -------
+    Expr
+        A scalar, a 1×cols row, or a rows×1 column.
+
+    Raises
+    ------
+    OperandError
+        For another ``axis``.
+
+    Examples
+    --------
+    >>> X = mc.matrix("X", 2, 3)
+    >>> mc.sum(X).shape, mc.sum(X, axis=0).shape, mc.sum(X, axis=1).shape
+    ((1, 1), (1, 3), (2, 1))
+    >>> print(mc.grad(mc.sum(mc.exp(X)), X))
+    exp(X)
+    """
 
     __slots__ = ()
     name = "sum"
@@ -151,7 +233,7 @@ class Sum(Expr):
     signatures = ("(a,b)->(1,1)",)
 
     @classmethod
-    def build(cls, x, axis=None) -> Expr:
+    def build(cls, x: Expr | float, axis: int | None = None) -> Expr:
         x = as_expr(x, "sum")
         if axis is None:
             return make(Sum, (x,))
@@ -180,6 +262,10 @@ class Sum(Expr):
     def differential(self, dargs):
         return make(Sum, (dargs[0],))
 
+    def vec_jacobian(self, index):
+        """sum(dA) = 𝟏ᵀ vec(dA)."""
+        return make(Transpose, (make(Ones, (), (dim_product(*self.args[0].shape), 1)),))
+
     def numpy_code(self, args, dim_code):
         return f"np.sum({args[0]}).reshape(1, 1)"
 
@@ -195,7 +281,32 @@ class Sum(Expr):
 
 
 class DiagMat(Expr):
-    """diag(v) → the diagonal matrix of a vector; diag(X) → the diagonal of a square matrix."""
+    """diag(v), the diagonal matrix of a vector; diag(X), the diagonal of a square matrix.
+
+    Parameters
+    ----------
+    x : Expr or number
+        A column vector (n×1) or a square matrix (n×n).
+
+    Returns
+    -------
+    Expr
+        The n×n diagonal matrix with v on its diagonal, or the n×1 diagonal of X.
+
+    Raises
+    ------
+    ShapeError
+        For a matrix that is neither a column nor square.
+
+    Examples
+    --------
+    >>> v, X = mc.vector("v", 3), mc.matrix("X", 3, 3)
+    >>> mc.diag(v).shape, mc.diag(X).shape
+    ((3, 3), (3, 1))
+    >>> x, y = mc.vector("x", 3), mc.vector("y", 3)
+    >>> print(mc.grad(x.T @ mc.diag(v) @ y, v))
+    diag(xyᵀ)
+    """
 
     __slots__ = ()
     name = "diag"
@@ -204,7 +315,7 @@ class DiagMat(Expr):
     signatures = ("(n,1)->(n,n)", "(n,n)->(n,1)")
 
     @classmethod
-    def build(cls, x) -> Expr:
+    def build(cls, x: Expr | float) -> Expr:
         x = as_expr(x, "diag")
         return make(DiagMat if x.shape[1] == 1 else DiagVec, (x,))
     notation = call("diag", "\\operatorname{diag}")
@@ -228,6 +339,11 @@ class DiagMat(Expr):
 
     def differential(self, dargs):
         return make(DiagMat, (dargs[0],))
+
+    def vec_jacobian(self, index):
+        """vec(diag(dv)) = diag(vec I)(𝟏 ⊗ I) dv: dv stacked n times, every entry off the diagonal masked."""
+        eye = make(Identity, (), (self.shape[0],))
+        return make(DiagMat, (make(Vec, (eye,)),)) @ _kron(make(Ones, (), (self.shape[0], 1)), eye)
 
     def numpy_code(self, args, dim_code):
         return f"np.diagflat({args[0]})"
@@ -267,6 +383,11 @@ class DiagVec(Expr):
     def differential(self, dargs):
         return make(DiagVec, (dargs[0],))
 
+    def vec_jacobian(self, index):
+        """diag(dX) = (𝟏ᵀ ⊗ I) diag(vec I) vec(dX): the diagonal's entries kept, the n columns added."""
+        eye = make(Identity, (), (self.shape[0],))
+        return _kron(make(Ones, (), (1, self.shape[0])), eye) @ make(DiagMat, (make(Vec, (eye,)),))
+
     numpy_view = True
 
     def numpy_code(self, args, dim_code):
@@ -281,3 +402,134 @@ class DiagVec(Expr):
     def entrywise(self, args, size):
         m = args[0]
         return sympy.Matrix([[m[i, i]] for i in range(m.rows)])
+
+
+def _kron(a: Expr, b: Expr) -> Expr:
+    """a ⊗ b.  The Kronecker product is bilinear (ops/bilinear.py, which imports this module),
+    so it is built through its public function, which is registered before any rule runs."""
+    return FUNCTIONS["kron"].function(a, b)
+
+
+class Vec(Expr):
+    """vec(X): the columns of X stacked into one column (column-major, Magnus and Neudecker's vec)."""
+
+    __slots__ = ()
+    name = "vec"
+    notation = call("vec", "\\operatorname{vec}")
+    family = "linear"
+    why = "c:vec(X) = vec⁻¹(c):X — vec only moves entries, and its adjoint moves them back"
+    why_latex = r"c:\operatorname{vec}(X) = \operatorname{vec}^{-1}(c):X"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return (dim_product(*args[0].shape), 1)
+
+    def pullback(self, index, adjoint):
+        return make(Unvec, (adjoint,), self.args[0].shape)
+
+    def differential(self, dargs):
+        return make(Vec, (dargs[0],))
+
+    def vec_jacobian(self, index):
+        return None  # vec(vec(dX)) = vec(dX)
+
+    numpy_view = True  # a reshape, which shares the argument's memory where its layout allows
+
+    def numpy_code(self, args, dim_code):
+        return f"{args[0]}.T.reshape(-1, 1)"  # the rows of Xᵀ are the columns of X
+
+    jax_code = numpy_code
+    torch_code = numpy_code
+
+    def entrywise(self, args, size):
+        x = args[0]
+        return sympy.Matrix([x[i, j] for j in range(x.cols) for i in range(x.rows)])
+
+
+class Unvec(Expr):
+    """vec⁻¹(g): a column of rows·cols entries written back into a rows×cols matrix, column by column."""
+
+    __slots__ = ()
+    name = "unvec"
+    notation = call("vec⁻¹", "\\operatorname{vec}^{-1}", "unvec")
+    family = "linear"
+    why = "C:vec⁻¹(g) = vec(C):g — the adjoint of unstacking is stacking"
+    why_latex = r"C:\operatorname{vec}^{-1}(g) = \operatorname{vec}(C):g"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        rows, cols = params
+        column = args[0].shape
+        if column[1] != 1 or not same_dim(column[0], dim_product(rows, cols)):
+            raise ShapeError(
+                f"unvec: a {shape_str((rows, cols))} matrix needs a column of {dim_product(rows, cols)} entries, "
+                f"got {shape_str(column)}"
+            )
+        return (rows, cols)
+
+    def pullback(self, index, adjoint):
+        return make(Vec, (adjoint,))
+
+    def differential(self, dargs):
+        return make(Unvec, (dargs[0],), self.params)
+
+    def vec_jacobian(self, index):
+        return None  # vec(vec⁻¹(dg)) = dg
+
+    numpy_view = True
+
+    def numpy_code(self, args, dim_code):
+        rows, cols = (dim_code(d) for d in self.params)
+        return f"{args[0]}.reshape({cols}, {rows}).T"  # row j of the reshape is column j
+
+    jax_code = numpy_code
+    torch_code = numpy_code
+
+    def entrywise(self, args, size):
+        rows, cols = size(self.shape[0]), size(self.shape[1])
+        return sympy.Matrix(rows, cols, lambda i, j: args[0][j * rows + i, 0])
+
+
+class Commutation(Expr):
+    """K(m, n), the commutation matrix: K vec(A) = vec(Aᵀ) for every m×n matrix A (Magnus and
+    Neudecker's K_mn).  A constant, like I; it writes the transpose in vec form."""
+
+    __slots__ = ()
+    name = "commutation"
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        size = dim_product(*params)
+        return (size, size)
+
+    @property
+    def notation(self):
+        rows, cols = self.params
+        return Notation("fixed", "K", f"K_{{{sympy.latex(rows)},{sympy.latex(cols)}}}")
+
+    @property
+    def is_symmetric(self):
+        return same_dim(*self.params)  # K(n, n) is its own transpose (and inverse)
+
+    def _permutation(self, dim_code) -> tuple[str, str, str]:
+        """The size mn and the shape (n, m) whose transpose, read row by row, gives in row i·n + j
+        the column j·m + i where K's one stands."""
+        return dim_code(self.shape[0]), dim_code(self.params[1]), dim_code(self.params[0])
+
+    def numpy_code(self, args, dim_code):
+        size, cols, rows = self._permutation(dim_code)
+        return f"np.eye({size})[np.arange({size}).reshape({cols}, {rows}).T.ravel()]"
+
+    def jax_code(self, args, dim_code):
+        size, cols, rows = self._permutation(dim_code)
+        return f"jnp.eye({size}, dtype=_dtype)[jnp.arange({size}).reshape({cols}, {rows}).T.ravel()]"
+
+    def torch_code(self, args, dim_code):
+        size, cols, rows = self._permutation(dim_code)
+        return (f"torch.eye({size}, dtype=_dtype, device=_device)"
+                f"[torch.arange({size}, device=_device).reshape({cols}, {rows}).T.reshape(-1)]")
+
+    def entrywise(self, args, size):
+        rows, cols = size(self.params[0]), size(self.params[1])
+        n = rows * cols
+        return sympy.Matrix(n, n, lambda r, c: 1 if c == (r % cols) * rows + r // cols else 0)

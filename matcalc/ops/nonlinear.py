@@ -149,7 +149,31 @@ class PowerOf(Expr):
 
 
 class Inverse(Expr):
-    """X⁻¹ of a square matrix."""
+    """X⁻¹, the inverse of a square matrix.
+
+    Its pullback: C:dX⁻¹ = −X⁻ᵀCX⁻ᵀ:dX.
+
+    Parameters
+    ----------
+    x : Expr or number
+        A square matrix.
+
+    Returns
+    -------
+    Expr
+        X⁻¹, of the same shape.
+
+    Raises
+    ------
+    ShapeError
+        For a matrix that is not square.
+
+    Examples
+    --------
+    >>> X, a, b = mc.matrix("X", 3, 3), mc.vector("a", 3), mc.vector("b", 3)
+    >>> print(mc.grad(a.T @ mc.inv(X) @ b, X))
+    −X⁻ᵀabᵀX⁻ᵀ
+    """
 
     __slots__ = ()
     name = "inv"
@@ -193,7 +217,31 @@ class Inverse(Expr):
 
 
 class Det(Expr):
-    """det(X) of a square matrix."""
+    """det(X), the determinant of a square matrix.
+
+    Its gradient is det(X)X⁻ᵀ (Jacobi's formula).
+
+    Parameters
+    ----------
+    x : Expr or number
+        A square matrix.
+
+    Returns
+    -------
+    Expr
+        A scalar.
+
+    Raises
+    ------
+    ShapeError
+        For a matrix that is not square.
+
+    Examples
+    --------
+    >>> X = mc.matrix("X", 3, 3)
+    >>> print(mc.grad(mc.det(X), X))
+    det(X)X⁻ᵀ
+    """
 
     __slots__ = ()
     name = "det"
@@ -233,8 +281,31 @@ class Det(Expr):
 
 
 class LogDet(Expr):
-    """log det X of a square matrix with det X > 0 (a covariance, say); nan where det X < 0 and
-    −inf where det X = 0, as log is."""
+    """log det X of a square matrix with det X > 0 (a covariance, say).
+
+    Its value is nan where det X < 0 and −inf where det X = 0, as log's is; its gradient is X⁻ᵀ.
+
+    Parameters
+    ----------
+    x : Expr or number
+        A square matrix.
+
+    Returns
+    -------
+    Expr
+        A scalar.
+
+    Raises
+    ------
+    ShapeError
+        For a matrix that is not square.
+
+    Examples
+    --------
+    >>> X = mc.matrix("X", 3, 3)
+    >>> print(mc.grad(mc.logdet(X), X))
+    X⁻ᵀ
+    """
 
     __slots__ = ()
     name = "logdet"
@@ -270,7 +341,24 @@ class LogDet(Expr):
 
 
 class Norm(Expr):
-    """‖X‖: the 2-norm of a vector, the Frobenius norm of a matrix."""
+    """‖X‖: the 2-norm of a vector, the Frobenius norm of a matrix.
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression.
+
+    Returns
+    -------
+    Expr
+        A scalar, √(X:X).
+
+    Examples
+    --------
+    >>> x = mc.vector("x", 3)
+    >>> print(mc.grad(mc.norm(x), x))
+    x/‖x‖
+    """
 
     __slots__ = ()
     name = "norm"
@@ -328,7 +416,31 @@ def _column_sums(x: Expr) -> Expr:
 
 
 class Softmax(Expr):
-    """softmax(X) = exp(X)/𝟏ᵀexp(X), column by column (a vector is one column); axis=1 row by row."""
+    """softmax(X) = exp(X)/𝟏ᵀexp(X), column by column (a vector is one column); axis=1 row by row.
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression.
+    axis : {0, 1}, optional
+        0 (the default) normalises each column, 1 each row.
+
+    Returns
+    -------
+    Expr
+        Of the shape of ``x``; each column (or row) is positive and sums to 1.
+
+    Raises
+    ------
+    OperandError
+        For another ``axis``.
+
+    Examples
+    --------
+    >>> z = mc.vector("z", 3)
+    >>> print(mc.jacobian(mc.softmax(z), z))
+    diag(softmax(z)) − softmax(z)softmax(z)ᵀ
+    """
 
     __slots__ = ()
     name = "softmax"
@@ -340,7 +452,7 @@ class Softmax(Expr):
     why_latex = r"C:\mathrm{d}s = (s \odot C - s\,s^\top C):\mathrm{d}x"
 
     @classmethod
-    def build(cls, x, axis=0) -> Expr:
+    def build(cls, x: Expr | float, axis: int = 0) -> Expr:
         return _along_axis(cls, x, axis)
 
     @classmethod
@@ -382,7 +494,33 @@ class Softmax(Expr):
 
 
 class LogSumExp(Expr):
-    """log 𝟏ᵀexp(X), column by column: a scalar for a vector, a row for a matrix; axis=1 row by row."""
+    """log 𝟏ᵀexp(X), column by column: a scalar for a vector, a row for a matrix; axis=1 row by row.
+
+    Its gradient is softmax: d logsumexp(x) = softmax(x):dx.
+
+    Parameters
+    ----------
+    x : Expr or number
+        Any expression.
+    axis : {0, 1}, optional
+        0 (the default) reduces each column, 1 each row.
+
+    Returns
+    -------
+    Expr
+        A 1×cols row (a scalar for a vector), or a rows×1 column along axis 1.
+
+    Raises
+    ------
+    OperandError
+        For another ``axis``.
+
+    Examples
+    --------
+    >>> x, t = mc.vector("x", 3), mc.vector("t", 3, sums_to_one=True)
+    >>> print(mc.grad(mc.logsumexp(x) - t.T @ x, x))
+    softmax(x) − t
+    """
 
     __slots__ = ()
     name = "logsumexp"
@@ -394,7 +532,7 @@ class LogSumExp(Expr):
     why_latex = r"\mathrm{d}\operatorname{logsumexp}(x) = \operatorname{softmax}(x):\mathrm{d}x"
 
     @classmethod
-    def build(cls, x, axis=0) -> Expr:
+    def build(cls, x: Expr | float, axis: int = 0) -> Expr:
         return _along_axis(cls, x, axis)
 
     @classmethod

@@ -3,6 +3,13 @@
 Each operation declares its :class:`~matcalc.printing.notation.Notation`; the printer has one
 method per kind of notation, which asks for its operands' texts, parenthesised to the
 precedence they need.  The text and LaTeX printers supply the marks of their dialect.
+
+A node's text is a :class:`Text`: pieces that hold its operands' texts by reference, joined
+once at the root, so that printing a chain L deep copies each character once (joining each
+parent's string from its children's would copy L² characters).
+
+What is printed is first given automatic names (:func:`matcalc.display.automatic_names`):
+a long expression is written as a body and a "where" block that defines each name once.
 """
 
 from __future__ import annotations
@@ -13,11 +20,58 @@ from fractions import Fraction
 import sympy
 
 from .. import graph
-from ..display import display
+from ..display import AutomaticName, automatic_names, display
 from ..expr import Const, Expr, Let, Symbol
-from .notation import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Notation
+from .notation import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Notation, operand_precedence
 
-_NAME_WITH_INDEX = re.compile(r"^([A-Za-z]|[A-Za-z][A-Za-z]+?)_?(\d+)$")
+_NAME_WITH_INDEX = re.compile(r"^([^\W\d_]|[^\W\d_][^\W\d_]+?)_?([0-9]+)$")  # letters (W, δ, alpha) and an index
+_FLOAT_WITH_EXPONENT = re.compile(r"^(-?)([0-9.]+)e([-+]?)0*([0-9]+)$")
+
+
+class Text:
+    """Printed text as pieces (strings and other Texts), joined into one string only when asked.
+
+    ``first`` is its first character, which is all the printer needs to see of an operand's
+    text (to put a times sign before a digit)."""
+
+    __slots__ = ("parts", "first")
+
+    def __init__(self, parts: tuple):
+        self.parts = parts
+        self.first = ""
+        for part in parts:
+            self.first = part[:1] if isinstance(part, str) else part.first
+            if self.first:
+                break
+
+    def __str__(self) -> str:
+        out, stack = [], [self]
+        while stack:
+            piece = stack.pop()
+            if isinstance(piece, str):
+                out.append(piece)
+            else:
+                stack.extend(reversed(piece.parts))
+        return "".join(out)
+
+
+def cat(*parts) -> Text:
+    """The parts (strings and Texts) written one after the other."""
+    return Text(parts)
+
+
+def joined(separator: str, parts) -> Text:
+    """The parts with ``separator`` between them."""
+    pieces: list = []
+    for part in parts:
+        if pieces:
+            pieces.append(separator)
+        pieces.append(part)
+    return Text(tuple(pieces))
+
+
+def first_character(piece) -> str:
+    return piece[:1] if isinstance(piece, str) else piece.first
 
 
 def postorder(roots, into_lets: bool = True) -> list[Expr]:
@@ -28,17 +82,47 @@ def postorder(roots, into_lets: bool = True) -> list[Expr]:
     return graph.postorder(roots, None if into_lets else _not_a_let)
 
 
+def _names_in(roots) -> list[Expr]:
+    """The variables and named intermediates in what is printed and in the intermediates'
+    definitions; not in an automatic name's definition, which is printed apart."""
+    return [node for node in graph.postorder(roots, _not_an_automatic_name) if isinstance(node, (Symbol, Let))]
+
+
+def compact_names(roots, named: list | None = None) -> bool:
+    """Whether every name written is one letter (and an index), so that products juxtapose
+    without spaces (AB, W₁x); ``named`` is :func:`_names_in` of the roots, if known."""
+    names: list = _names_in(roots) if named is None else named
+    if any(isinstance(node, Let) and not isinstance(node, AutomaticName) for node in names):  # names inside aren't written
+        names = [node for node in postorder(roots, into_lets=False) if isinstance(node, (Symbol, Let))]
+    return all(len(split_name(node.label)[0]) == 1 for node in names)
+
+
 def _not_a_let(node: Expr) -> bool:
     return not isinstance(node, Let)
+
+
+def _not_an_automatic_name(node: Expr) -> bool:
+    return not isinstance(node, AutomaticName)
 
 
 _DIGITS = frozenset("0123456789")
 
 
 def split_name(label: str) -> tuple[str, str]:
-    """A name and its numeric index: 'W1' and 'W_1' → ('W', '1')."""
+    """A name and its numeric index: 'W1' and 'W_1' → ('W', '1'), 'δ3' → ('δ', '3')."""
     match = _NAME_WITH_INDEX.match(label)
     return (match.group(1), match.group(2)) if match else (label, "")
+
+
+def float_parts(value: float) -> tuple[str, str, int | None]:
+    """A float as Python writes it (the shortest decimal that reads back the same), split into
+    sign, digits and power of ten: 1e-05 → ('', '1', −5), 2.5 → ('', '2.5', None)."""
+    written = repr(value)
+    match = _FLOAT_WITH_EXPONENT.match(written)
+    if match is None:
+        return ("-", written[1:], None) if written.startswith("-") else ("", written, None)
+    sign, digits, exponent_sign, exponent = match.groups()
+    return sign, digits, int(exponent) * (-1 if exponent_sign == "-" else 1)
 
 
 class Printer:
@@ -54,33 +138,47 @@ class Printer:
     def __init__(self, roots, layers: dict | None = None):
         """``layers`` numbers named intermediates that share a name (see :func:`let_layers`);
         by default, those among ``roots``."""
-        self.results: dict[Expr, tuple[str, int]] = {}
-        self.compact = all(
-            len(split_name(node.label)[0]) == 1
-            for node in postorder(roots, into_lets=False)
-            if isinstance(node, (Symbol, Let))
-        )
-        self.layers = let_layers(roots) if layers is None else layers
-        self.literal = self.look_alikes(roots)
+        self.results: dict[Expr, tuple] = {}
+        named = _names_in(roots)
+        self.compact = compact_names(roots, named)
+        self.layers = _numbered_lets(named) if layers is None else layers
+        self.literal = self.look_alikes(named)
 
-    def look_alikes(self, roots) -> set[str]:
+    def look_alikes(self, named: list) -> set[str]:
         """Names that would print alike (W1 and W₁, α and alpha): these are written literally."""
-        labels = {node.label for node in postorder(roots) if isinstance(node, (Symbol, Let))}
+        labels = {node.label for node in named}
         written: dict[str, list[str]] = {}
         for label in labels:
             written.setdefault(self.name(label), []).append(label)
         return {label for same in written.values() if len(same) > 1 for label in same}
 
+    @classmethod
+    def document(cls, roots: list, layers: dict | None = None) -> str:
+        """The roots, one a line, with their automatic names defined after them in a "where"
+        block (see :func:`matcalc.display.automatic_names`)."""
+        naming = automatic_names(roots)
+        printer = cls(naming.everything(), layers)
+        written = iter(printer.pieces(naming.everything()))
+        bodies = [next(written) for _ in naming.roots]
+        names = [next(written) for _ in naming.definitions]
+        return str(printer.where(bodies, [(name, next(written)) for name in names]))
+
     def render(self, root: Expr) -> str:
-        (shown,) = self.display([root])
-        for node in postorder([shown], into_lets=False):
+        """The root as one string: its display form, with the names it holds (no "where" block)."""
+        return str(self.pieces([root])[0])
+
+    def pieces(self, roots: list) -> list:
+        """The roots' texts, not yet joined (see :class:`Text`): one display pass and one walk
+        for all of them."""
+        shown = self.display(list(roots))
+        for node in postorder(shown, into_lets=False):
             if node not in self.results:
                 self.results[node] = getattr(self, "format_" + node.notation.kind)(node, node.notation)
-        return self.results[shown][0]
+        return [self.results[root][0] for root in shown]
 
     display = staticmethod(display)  # the display form a dialect prints
 
-    def operand(self, node: Expr, min_prec: int, chain: type | None = None) -> str:
+    def operand(self, node: Expr, min_prec: int, chain: type | None = None):
         """A child's text, parenthesised when its precedence is below ``min_prec`` (unless it
         is an operation of the ``chain`` type, which needs none: ABC, A ⊙ B ⊙ C)."""
         text, prec = self.results[node]
@@ -104,11 +202,15 @@ class Printer:
         value = node.value
         if isinstance(value, sympy.Expr):
             return self.dim_text(value), _dim_precedence(value)
+        if isinstance(value, float):
+            sign, digits, exponent = float_parts(value)
+            if exponent is not None:  # 10⁻⁵, 2.5·10⁻⁷: a product of a power, or a power
+                return self.scientific(sign, digits, exponent), PREC_PRODUCT if digits != "1" or sign else PREC_POSTFIX
         prec = PREC_PRODUCT if isinstance(value, Fraction) and not self.latex else PREC_ATOM
         return self.number_text(value), prec
 
     def format_call(self, node, notation):
-        inner = ", ".join(self.operand(arg, PREC_ADD + 1 if len(node.args) > 1 else 0) for arg in node.args)
+        inner = joined(", ", [self.operand(arg, PREC_ADD + 1 if len(node.args) > 1 else 0) for arg in node.args])
         return self.call(notation.text, notation.latex, inner), PREC_ATOM
 
     def format_postfix(self, node, notation):
@@ -117,12 +219,12 @@ class Printer:
     def format_prefix(self, node, notation):
         inner = node.args[0]
         text, _ = self.results[inner]
-        return self.mark(notation) + (text if inner.notation.kind == "name" else self.parens(text)), PREC_ATOM
+        return cat(self.mark(notation), text if inner.notation.kind == "name" else self.parens(text)), PREC_ATOM
 
     def format_infix(self, node, notation):
         chain = type(node) if notation.chain else None
         parts = [self.operand(arg, notation.operand_precedence, chain) for arg in node.args]
-        return self.mark(notation).join(parts), notation.precedence
+        return joined(self.mark(notation), parts), notation.precedence
 
     def format_product(self, node, notation):
         return self.juxtapose([self.operand(arg, PREC_PRODUCT + 1, type(node)) for arg in node.args]), PREC_PRODUCT
@@ -135,21 +237,26 @@ class Printer:
         return self.juxtapose([self.operand(coefficient, coefficient_prec), self.operand(body, PREC_PRODUCT)]), PREC_PRODUCT
 
     def format_sum(self, node, notation):
-        pieces = []
+        """Terms joined by + and −: a negative term is subtracted (a − b, never a + −b)."""
+        pieces: list = []
         for term in node.args:
             negative = term.notation.kind == "negative"
-            body = self.operand(term.args[0], PREC_PRODUCT) if negative else self.operand(term, PREC_ADD + 1)
             if not pieces:
-                pieces.append(self.minus_prefix() + body if negative else body)
+                body = self.operand(term.args[0], PREC_PRODUCT) if negative else self.operand(term, PREC_ADD + 1)
+                pieces += [self.minus_prefix(), body] if negative else [body]
+            elif negative:
+                pieces += [" - " if self.latex else " − ", self.operand(term.args[0], PREC_ADD + 1)]
             else:
-                pieces.append((" - " if self.latex else " − ") + body if negative else " + " + body)
-        return "".join(pieces), PREC_ADD
+                pieces += [" + ", self.operand(term, PREC_ADD + 1)]
+        return Text(tuple(pieces)), PREC_ADD
 
     def format_negative(self, node, notation):
-        return self.minus_prefix() + self.operand(node.args[0], PREC_PRODUCT), PREC_NEG
+        return cat(self.minus_prefix(), self.operand(node.args[0], PREC_PRODUCT)), PREC_NEG
 
     def format_quotient(self, node, notation):
         numerator, denominator = node.args
+        if self.latex:  # \frac{…}{…} delimits both
+            return self.over(self.operand(numerator, 0), self.operand(denominator, 0)), PREC_PRODUCT
         return self.over(self.operand(numerator, PREC_PRODUCT), self.operand(denominator, PREC_POSTFIX)), PREC_PRODUCT
 
     def format_power(self, node, notation):
@@ -168,30 +275,48 @@ class Printer:
         x = node.args[0]
         return self.norm(self.operand(x, 0), not (x.is_vector or x.is_scalar)), PREC_ATOM
 
+    def format_template(self, node, notation):
+        """A written form with places {0}, {1}, … for the operands, each written as an atom."""
+        pieces: list = []
+        for index, between in enumerate(_TEMPLATE_PLACE.split(self.mark(notation))):
+            if index % 2:
+                pieces.append(self.operand(node.args[int(between)], operand_precedence(notation)))
+            elif between:
+                pieces.append(between)
+        return Text(tuple(pieces)), PREC_ATOM
+
     # --- pieces shared by both notations -----------------------------------------------------------
     def number_text(self, value) -> str:
         if isinstance(value, Fraction):
             return self.fraction(value)
         if isinstance(value, float):
-            return repr(value)
+            sign, digits, _ = float_parts(value)
+            return sign + digits
         return str(value)
 
-    def juxtapose(self, parts: list[str]) -> str:
-        out = parts[0]
+    def juxtapose(self, parts: list) -> Text:
+        out = [parts[0]]
         for part in parts[1:]:
-            if part[:1] in _DIGITS:  # 2·3 and c·2A, not 23 and c2A (𝟏 is no digit here)
-                out += self.times_sign()
+            if first_character(part) in _DIGITS:  # 2·3 and c·2A, not 23 and c2A (𝟏 is no digit here)
+                out.append(self.times_sign())
             elif not self.compact or self.latex:
-                out += " "
-            out += part
-        return out
+                out.append(" ")
+            out.append(part)
+        return Text(tuple(out))
+
+
+_TEMPLATE_PLACE = re.compile(r"\{(\d)\}")
 
 
 def let_layers(roots) -> dict[Let, int]:
     """Named intermediates that share a name (h = let("h", tanh(W @ h)) in a loop) numbered in
     the order they are defined, 1, 2, ..., so that each prints apart: h⁽¹⁾, h⁽²⁾."""
+    return _numbered_lets(postorder(roots))
+
+
+def _numbered_lets(nodes: list) -> dict[Let, int]:
     by_label: dict[str, list[Let]] = {}
-    for node in postorder(roots):
+    for node in nodes:
         if isinstance(node, Let):
             by_label.setdefault(node.label, []).append(node)
     return {let: k for lets in by_label.values() if len(lets) > 1 for k, let in enumerate(lets, 1)}
@@ -210,4 +335,4 @@ def is_numeric_const(node: Expr) -> bool:
     return isinstance(node, Const) and isinstance(node.value, (int, float, Fraction))
 
 
-__all__ = ["Printer", "postorder", "split_name", "is_numeric_const", "PREC_POSTFIX"]
+__all__ = ["Printer", "Text", "cat", "joined", "postorder", "split_name", "is_numeric_const", "PREC_POSTFIX"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..display import display
+from .common import Text
 from .latex import LatexPrinter
 from .text import TextPrinter
 
@@ -32,7 +33,7 @@ class _Request:
     node: object
     indices: tuple
     parts: list = field(default_factory=list)
-    text: str = ""
+    text: object = ""
 
 
 class IndexPrinter:
@@ -53,9 +54,9 @@ class IndexPrinter:
             request.parts = getattr(self, "rule_" + request.node.index_rule)(request.node, request.indices)
             # operands pushed last-first, so fresh summation letters go left to right
             pending.extend(reversed([part for part in request.parts if isinstance(part, _Request)]))
-        for request in reversed(order):
-            request.text = "".join(part if isinstance(part, str) else part.text for part in request.parts)
-        return root.text
+        for request in reversed(order):  # pieces joined once, at the root (printing.common.Text)
+            request.text = Text(tuple(part if isinstance(part, str) else part.text for part in request.parts))
+        return str(root.text)
 
     # --- helpers ---------------------------------------------------------------------------------
     def fresh(self) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import sympy
 
 from ..expr import PRINTERS, Expr
-from .common import Printer
+
+if TYPE_CHECKING:
+    from ..derivation import Derivation
+from .common import Printer, Text, cat, joined
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
@@ -95,8 +99,8 @@ class LatexPrinter(Printer):
     def layer_mark(self, layer: int) -> str:
         return f"^{{({layer})}}"
 
-    def parens(self, text: str) -> str:
-        return f"\\left({text}\\right)"
+    def parens(self, text) -> Text:
+        return cat("\\left(", text, "\\right)")
 
     def minus_prefix(self) -> str:
         return "-"
@@ -107,47 +111,76 @@ class LatexPrinter(Printer):
     def fraction(self, value: Fraction) -> str:
         return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
+    def scientific(self, sign: str, digits: str, exponent: int) -> str:
+        """1e-05 as 10^{-5}, 2.5e-07 as 2.5 \\cdot 10^{-7}."""
+        power = f"10^{{{exponent}}}"
+        return ("-" if sign else "") + (power if digits == "1" else f"{digits} \\cdot {power}")
+
     def dim_text(self, value) -> str:
         return sympy.latex(value)
 
-    def over(self, numerator: str, denominator: str) -> str:
-        return f"\\frac{{{numerator}}}{{{denominator}}}"
+    def over(self, numerator, denominator) -> Text:
+        return cat("\\frac{", numerator, "}{", denominator, "}")
 
-    def call(self, text_name: str, latex_name: str, inner: str) -> str:
+    def call(self, text_name: str, latex_name: str, inner) -> Text:
         if latex_name == "\\sqrt":
-            return f"\\sqrt{{{inner}}}"
-        return f"{latex_name}\\left({inner}\\right)"
+            return cat("\\sqrt{", inner, "}")
+        return cat(latex_name, "\\left(", inner, "\\right)")
 
-    def postfix(self, operand: str, text_mark: str, latex_mark: str) -> str:
-        return f"{{{operand}}}{latex_mark}"
+    def postfix(self, operand, text_mark: str, latex_mark: str) -> Text:
+        return cat("{", operand, "}", latex_mark)
 
-    def power(self, operand: str, exponent, elementwise_matrix: bool) -> str:
+    def power(self, operand, exponent, elementwise_matrix: bool) -> Text:
         ring = "\\circ " if elementwise_matrix else ""
         if isinstance(exponent, Fraction):
             value = f"{exponent.numerator}/{exponent.denominator}"
         else:
             value = str(exponent)
-        return f"{{{operand}}}^{{{ring}{value}}}"
+        return cat("{", operand, "}^{", ring, value, "}")
 
-    def raised(self, operand: str, exponent: str, atomic: bool, elementwise_matrix: bool) -> str:
+    def raised(self, operand, exponent, atomic: bool, elementwise_matrix: bool) -> Text:
         ring = "\\circ " if elementwise_matrix else ""
-        return f"{{{operand}}}^{{{ring}{exponent}}}"
+        return cat("{", operand, "}^{", ring, exponent, "}")
 
-    def norm(self, inner: str, frobenius: bool) -> str:
-        return f"\\left\\lVert {inner} \\right\\rVert" + ("_F" if frobenius else "")
+    def norm(self, inner, frobenius: bool) -> Text:
+        return cat("\\left\\lVert ", inner, " \\right\\rVert", "_F" if frobenius else "")
+
+    def where(self, bodies: list, definitions: list) -> Text:
+        """The bodies, then "where" and each name's definition, in one aligned block."""
+        if not definitions and len(bodies) == 1:
+            return bodies[0]
+        rows: list = [cat("&", body) for body in bodies]
+        for index, (name, body) in enumerate(definitions):
+            rows.append(cat("\\text{where}\\quad " if index == 0 else "", name, " &= ", body))
+        return cat("\\begin{aligned}", joined(" \\\\ ", rows), "\\end{aligned}")
 
 
-def latex(expr) -> str:
-    """The expression (or a derivation) as LaTeX.
+def latex(expr: Expr | list[Expr] | tuple[Expr, ...] | Derivation) -> str:
+    r"""The expression (or a derivation) as LaTeX; a list of expressions, sharing names, as rows.
 
-    >>> from matcalc import matrix
-    >>> X = matrix("X", 3, 3)
-    >>> latex(X.T @ X)
-    '{X}^\\\\top X'
+    Parameters
+    ----------
+    expr : Expr, list of Expr, or Derivation
+        What to typeset; a derivation gives its differential view as an ``align*`` block.
+
+    Returns
+    -------
+    str
+        LaTeX for KaTeX or MathJax (no ``$`` delimiters).
+
+    Examples
+    --------
+    >>> X = mc.matrix("X", 3, 3)
+    >>> mc.latex(X.T @ X)
+    '{X}^\\top X'
+    >>> print(mc.latex(mc.grad(mc.logdet(X), X)))
+    {X}^{-\top}
     """
+    if isinstance(expr, (list, tuple)):
+        return LatexPrinter.document(list(expr))
     if not isinstance(expr, Expr) and hasattr(expr, "latex"):
         return expr.latex()
-    return LatexPrinter([expr]).render(expr)
+    return LatexPrinter.document([expr])
 
 
 PRINTERS["latex"] = latex

@@ -24,8 +24,9 @@ class Notation:
     """``kind`` names the printer method that formats the operation; the rest are its marks.
 
     kinds: name, number, fixed, call, postfix, prefix, infix, product, scale, sum, power, norm,
-    quotient, negative.  ``text``/``latex``/``syntax`` are the marks of the three dialects (a
-    function name, a postfix mark, an infix operator); ``operand_precedence`` is what each
+    quotient, negative, template.  ``text``/``latex``/``syntax`` are the marks of the three
+    dialects (a function name, a postfix mark, an infix operator; for a template, the written
+    form with ``{0}``, ``{1}`` where the operands go); ``operand_precedence`` is what each
     operand needs to go without parentheses, and ``chain`` lets an operand of the same
     operation go without them (A ⊙ B ⊙ C, ABC).
     """
@@ -54,5 +55,25 @@ def infix(text: str, latex: str, syntax: str, precedence: int, operand_precedenc
     return Notation("infix", text, latex, syntax, precedence, operand_precedence, chain)
 
 
+def template(text: str, latex: str) -> Notation:
+    """A written form with places for the operands, each written as an atom: [G₍ᵢⱼ₎ : B]ᵢⱼ."""
+    return Notation("template", text, latex)
+
+
 NAME = Notation("name")
 NUMBER = Notation("number")
+
+# What an operand needs, by its parent's kind of notation, to stand without parentheses (the
+# printers and the display pass that names nested subexpressions read the same table).
+_OPERAND_PRECEDENCE = {
+    "product": PREC_PRODUCT + 1, "scale": PREC_PRODUCT, "negative": PREC_PRODUCT, "quotient": PREC_PRODUCT,
+    "postfix": PREC_ATOM, "power": PREC_ATOM, "raised": PREC_ATOM, "sum": PREC_ADD + 1, "template": PREC_ATOM,
+}
+
+
+def operand_precedence(notation: Notation) -> int:
+    """The precedence an operand of an operation written ``notation`` needs to go without
+    parentheses: 0 where the notation brackets its operands itself (f(x), ‖x‖)."""
+    if notation.kind == "infix":
+        return notation.operand_precedence
+    return _OPERAND_PRECEDENCE.get(notation.kind, 0)

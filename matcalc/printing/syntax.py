@@ -15,7 +15,7 @@ from ..errors import ParseError
 from ..expr import Const, Expr, Identity, Ones, make
 from ..ops import Scale, negated
 from ..registry import syntax_names
-from .common import Printer
+from .common import Printer, Text, cat, joined
 from .notation import PREC_ATOM
 
 # The syntax's own words beside the registry's function names (the parser reads them from
@@ -45,8 +45,8 @@ class SyntaxPrinter(Printer):
         super().__init__(roots, {})
         self.reserved = reserved_words()
 
-    def parens(self, text: str) -> str:
-        return f"({text})"
+    def parens(self, text) -> Text:
+        return cat("(", text, ")")
 
     def name(self, label: str) -> str:
         return label  # the syntax writes a name as it is (format_name refuses what it cannot read)
@@ -75,27 +75,30 @@ class SyntaxPrinter(Printer):
     def format_call(self, node, notation):
         if notation.syntax not in syntax_names():
             raise _cannot_write(f"{node.name} ({notation.text})")
-        inner = ", ".join(self.results[arg][0] for arg in node.args)
-        return f"{notation.syntax}({inner})", PREC_ATOM
+        inner = joined(", ", [self.results[arg][0] for arg in node.args])
+        return cat(notation.syntax, "(", inner, ")"), PREC_ATOM
 
     def format_postfix(self, node, notation):
         inner = self.results[node.args[0]][0]
         if notation.syntax == "'":
-            return f"({inner})'", PREC_ATOM
+            return cat("(", inner, ")'"), PREC_ATOM
         if notation.syntax in syntax_names():
-            return f"{notation.syntax}({inner})", PREC_ATOM
+            return cat(notation.syntax, "(", inner, ")"), PREC_ATOM
         raise _cannot_write(node.name)
 
     def format_prefix(self, node, notation):
         raise _cannot_write(node.name)
 
+    def format_template(self, node, notation):
+        raise _cannot_write(node.name)
+
     def format_infix(self, node, notation):
         if not notation.syntax:
             raise _cannot_write(node.name)
-        return "(" + f" {notation.syntax} ".join(self.results[arg][0] for arg in node.args) + ")", PREC_ATOM
+        return cat("(", joined(f" {notation.syntax} ", [self.results[arg][0] for arg in node.args]), ")"), PREC_ATOM
 
     def format_product(self, node, notation):
-        return "(" + "*".join(self.results[arg][0] for arg in node.args) + ")", PREC_ATOM
+        return cat("(", joined("*", [self.results[arg][0] for arg in node.args]), ")"), PREC_ATOM
 
     def format_scale(self, node, notation):
         coefficient, body = node.args
@@ -103,8 +106,8 @@ class SyntaxPrinter(Printer):
             ones = _ones(node.shape, self.format_number(_abs_constant(coefficient), coefficient.notation)[0])
             return (f"(-{ones})" if coefficient.value < 0 else ones), PREC_ATOM
         if negated(node) is not None:  # −X is how the syntax writes (−1)X, and what it reads it as
-            return f"(-{self.results[body][0]})", PREC_ATOM
-        return f"({self.results[coefficient][0]}*{self.results[body][0]})", PREC_ATOM
+            return cat("(-", self.results[body][0], ")"), PREC_ATOM
+        return cat("(", self.results[coefficient][0], "*", self.results[body][0], ")"), PREC_ATOM
 
     def format_sum(self, node, notation):
         # A scalar broadcast over the sum (s𝟏) is written as the bare scalar where another term
@@ -112,10 +115,10 @@ class SyntaxPrinter(Printer):
         shaped = any(_broadcast_scalar(term) is None for term in node.args)
         written = [self._summand(term, shaped) for term in node.args]
         if len(node.args) == 2 and negated(node.args[1]) is not None:
-            return f"({written[0]} - {self._summand(negated(node.args[1]), shaped)})", PREC_ATOM
-        return "(" + " + ".join(written) + ")", PREC_ATOM
+            return cat("(", written[0], " - ", self._summand(negated(node.args[1]), shaped), ")"), PREC_ATOM
+        return cat("(", joined(" + ", written), ")"), PREC_ATOM
 
-    def _summand(self, term: Expr, shaped: bool) -> str:
+    def _summand(self, term: Expr, shaped: bool):
         scalar = _broadcast_scalar(term)
         return self.results[scalar][0] if shaped and scalar is not None else self.results[term][0]
 
@@ -123,14 +126,14 @@ class SyntaxPrinter(Printer):
         base, exponent = node.args[0], node.exponent
         written = str(exponent) if isinstance(exponent, int) else repr(float(exponent))
         written = f"({written})" if exponent < 0 else written
-        return f"({self.results[base][0]}{'^' if base.is_scalar else '.^'}{written})", PREC_ATOM
+        return cat("(", self.results[base][0], "^" if base.is_scalar else ".^", written, ")"), PREC_ATOM
 
     def format_raised(self, node, notation):
         base, exponent = (self.results[arg][0] for arg in node.args)
-        return f"({base}{'^' if node.args[0].is_scalar else '.^'}{exponent})", PREC_ATOM
+        return cat("(", base, "^" if node.args[0].is_scalar else ".^", exponent, ")"), PREC_ATOM
 
     def format_norm(self, node, notation):
-        return f"{notation.syntax}({self.results[node.args[0]][0]})", PREC_ATOM
+        return cat(notation.syntax, "(", self.results[node.args[0]][0], ")"), PREC_ATOM
 
 
 
@@ -160,8 +163,26 @@ def _broadcast_scalar(term: Expr) -> Expr | None:
 
 
 def to_syntax(expr: Expr) -> str:
-    """The expression in the string syntax, fully parenthesised, so parse(to_syntax(e)) rebuilds e.
+    """The expression in the string syntax, fully parenthesised, so ``mc.parse(mc.to_syntax(e))``
+    rebuilds e.
 
+    Parameters
+    ----------
+    expr : Expr
+        Any expression whose operations the string syntax has.
+
+    Returns
+    -------
+    str
+        The text.
+
+    Raises
+    ------
+    ParseError
+        For an operation, a name or a number the string syntax cannot write.
+
+    Examples
+    --------
     >>> mc.to_syntax(mc.parse("x'*A*x + 2*sum(exp(x))"))
     "(((x)'*A)*x) + (2*sum(exp(x)))"
     """
