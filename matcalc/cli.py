@@ -26,10 +26,10 @@ from .second import hessian, jacobian
 from .web import serve
 
 EXAMPLES = """examples:
-  matcalc grad "0.5*norm2(A*x - b)^2" --wrt x
+  matcalc grad "0.5*norm2(A*x - y)^2" --wrt x
   matcalc grad "tr(A*X'*B*X*C)" --wrt X --steps --latex
   matcalc grad "sum(log(exp(-y.*(X*w)) + vector(1)))" --wrt w --check --code numpy
-  matcalc grad "0.5*norm2(A*x - b)^2" --wrt A --code jax
+  matcalc grad "0.5*norm2(A*x - y)^2" --wrt A --code jax
   matcalc grad "x'*S*x" --wrt x --var S=symmetric
   matcalc demo
 
@@ -41,7 +41,7 @@ DERIVATIVE_EXAMPLES = """examples:
   matcalc jacobian "softmax(z)" --wrt z
   matcalc jacobian "tanh(W*x)" --wrt x --check
   matcalc hessian "x'*A*x + sum(tanh(B*x))" --wrt x --latex
-  matcalc hessian "0.5*norm2(A*x - b)^2" --wrt x --json"""
+  matcalc hessian "0.5*norm2(A*x - y)^2" --wrt x --json"""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -49,6 +49,13 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _expression_arguments(command: argparse.ArgumentParser, example: str) -> None:
+    """The expression, --wrt and --var, which grad, jacobian and hessian share."""
+    command.add_argument("expression", help=f"in matrixcalculus.org syntax, e.g. \"{example}\"")
+    command.add_argument("--wrt", required=True, action="append", help="the variable (repeat for several)")
+    command.add_argument("--var", action="append", default=[], metavar="NAME=TYPE", help="a variable's type")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,9 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_ArgumentParser)
     grad = commands.add_parser("grad", help="the gradient of a scalar expression", epilog=EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    grad.add_argument("expression", help="in matrixcalculus.org syntax, e.g. \"0.5*norm2(A*x - b)^2\"")
-    grad.add_argument("--wrt", required=True, action="append", help="the variable (repeat for several)")
-    grad.add_argument("--var", action="append", default=[], metavar="NAME=TYPE", help="a variable's type")
+    _expression_arguments(grad, "0.5*norm2(A*x - y)^2")
     grad.add_argument("--steps", action="store_true", help="show the derivation step by step")
     grad.add_argument("--view", choices=["differential", "backprop", "index", "jacobian"], help="which derivation view")
     grad.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
@@ -76,9 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                             ("hessian", "the Hessian of a scalar expression")):
         second = commands.add_parser(name, help=help_text, epilog=DERIVATIVE_EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-        second.add_argument("expression", help="in matrixcalculus.org syntax, e.g. \"softmax(z)\"")
-        second.add_argument("--wrt", required=True, action="append", help="the variable (repeat for several)")
-        second.add_argument("--var", action="append", default=[], metavar="NAME=TYPE", help="a variable's type")
+        _expression_arguments(second, "softmax(z)")
         second.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
         second.add_argument("--check", action="store_true", help="check numerically (exit 1 if the check fails)")
         second.add_argument("--json", action="store_true", help="print one JSON object")
@@ -94,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_grad(args, out) -> int:
+def _expression_and_variables(args) -> tuple:
+    """The parsed expression, its --var types applied, and the variables --wrt names."""
     types = {}
     for item in args.var:
         name, sep, kind = item.partition("=")
@@ -108,6 +112,11 @@ def _run_grad(args, out) -> int:
             known = ", ".join(expr.variables) or "none"
             raise MatcalcError(f"--wrt {name}: the expression has no variable {name!r} (it has {known})")
         variables.append(expr.variables[name])
+    return expr, variables
+
+
+def _run_grad(args, out) -> int:
+    expr, variables = _expression_and_variables(args)
     gradients = grad(expr, variables)
     result: dict = {"expression": str(expr), "gradients": {}, "latex": {}}
     for variable, gradient in zip(variables, gradients):
@@ -149,19 +158,7 @@ def _run_serve(args) -> int:
 
 def _run_second(args, out) -> int:
     """``matcalc jacobian`` and ``matcalc hessian``: one result per --wrt variable, checked on request."""
-    types = {}
-    for item in args.var:
-        name, sep, kind = item.partition("=")
-        if not sep:
-            raise MatcalcError(f"--var takes NAME=TYPE, got {item!r}")
-        types[name.strip()] = kind.strip()
-    expr = parse(args.expression, **types)
-    variables = []
-    for name in args.wrt:
-        if name not in expr.variables:
-            known = ", ".join(expr.variables) or "none"
-            raise MatcalcError(f"--wrt {name}: the expression has no variable {name!r} (it has {known})")
-        variables.append(expr.variables[name])
+    expr, variables = _expression_and_variables(args)
     hessian_wanted = args.command == "hessian"
     key = "hessians" if hessian_wanted else "jacobians"
     result: dict = {"expression": str(expr), key: {}, "latex": {}}
@@ -193,10 +190,18 @@ def _one_line(error: Exception) -> str:
     return lines[0]
 
 
+def _expressions_not_options(argv: list[str]) -> list[str]:
+    """argv with an expression that starts with a minus ("-x'*A*x") kept from being read as an
+    option: every option is long (--wrt) but -h, so such a word is an expression, and a leading
+    space, which the parser skips, tells argparse so."""
+    return [f" {word}" if word.startswith("-") and not word.startswith("--") and word != "-h" else word
+            for word in argv]
+
+
 def main(argv=None) -> int:
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_expressions_not_options(sys.argv[1:] if argv is None else list(argv)))
     except SystemExit as exit_:
         return 2 if exit_.code else 0
     try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 
-from .diff import Observer, _check_loss, _check_variables, backward, depends_on, grad, symmetric_part
+from .diff import Observer, backward, depends_on, grad, symmetric_part, validated_loss, validated_variables
 from .display import automatic_names, named_subexpressions
 from .errors import DifferentiationError
-from .expr import Const, Expr, Let, Symbol, Zero, make
+from .expr import Const, Expr, Let, Symbol, Zero, make, substitute
 from .ops import (
     Add,
     Elementwise,
@@ -53,22 +53,14 @@ class Differential(Expr):
 
 
 
-def substitute(expr: Expr, mapping: dict) -> Expr:
-    """``expr`` with the nodes in ``mapping`` replaced, rebuilt bottom-up without recursion."""
-    rebuilt: dict = {}
-    for node in postorder([expr], into_lets=False):
-        if node in mapping:
-            rebuilt[node] = mapping[node]
-        elif isinstance(node, Let):
-            rebuilt[node] = node  # a named intermediate keeps its definition
-        else:
-            rebuilt[node] = node.rebuild(tuple(rebuilt[c] for c in node.args))
-    return rebuilt[expr]
+def variable_kind(node: Expr) -> str:
+    """The kind of variable that could stand for ``node``: scalar, vector or matrix."""
+    return "scalar" if node.is_scalar else "vector" if node.shape[1] == 1 else "matrix"
 
 
 def placeholder(node: Expr, label: str) -> Symbol:
-    kind = "scalar" if node.is_scalar else "vector" if node.shape[1] == 1 else "matrix"
-    return make(Symbol, (), (label, kind, False, node.shape[0], node.shape[1], False))
+    """A variable named ``label`` with the shape of ``node``: δ_z for z, G for an adjoint."""
+    return make(Symbol, (), (label, variable_kind(node), False, node.shape[0], node.shape[1], False))
 
 
 @dataclass(frozen=True)
@@ -319,7 +311,7 @@ class Derivation:
         >>> W, a = mc.matrix("W", 2, 3), mc.vector("a", 3)
         >>> index = mc.derive(mc.sum(W @ a), W).view("index")
         >>> print(str(index).splitlines()[1])
-          (∂ℓ/∂W)_ij = 1 a_j
+          (∂ℓ/∂W)_ij = a_j
         """
         builders = {
             "differential": self._differential_view,
@@ -557,8 +549,8 @@ def derive(loss: Expr, wrt: Symbol | list[Symbol], shapes: bool = False) -> Deri
         δ_z = (σ(z) − t) ⊙ σ'(z)
       ∂ℓ/∂W = δ_z aᵀ
     """
-    loss = _check_loss(loss, "derive")
-    variables, single = _check_variables(wrt, "derive")
+    loss = validated_loss(loss, "derive")
+    variables, single = validated_variables(wrt, "derive")
     recorder = _Recorder(loss, shapes)
     backward(loss, variables, recorder)
     finals = {v: recorder.finals.get(v, make(Zero, (), v.shape)) for v in variables}

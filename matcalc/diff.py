@@ -22,7 +22,7 @@ from .shapes import shape_str
 from .simplify import Simplifier, named_intermediates
 
 
-def _check_variables(wrt, where: str) -> tuple[list[Symbol], bool]:
+def validated_variables(wrt, where: str) -> tuple[list[Symbol], bool]:
     single = isinstance(wrt, Expr)
     variables = [wrt] if single else list(wrt) if isinstance(wrt, (list, tuple)) else None
     if not variables:
@@ -42,7 +42,7 @@ def _check_variables(wrt, where: str) -> tuple[list[Symbol], bool]:
     return variables, single
 
 
-def _check_loss(loss, where: str) -> Expr:
+def validated_loss(loss, where: str) -> Expr:
     if not isinstance(loss, Expr):
         raise DifferentiationError(f"{where}: the loss must be a matcalc expression, got {type(loss).__name__}")
     if not loss.is_scalar:
@@ -182,8 +182,8 @@ def grad(loss: Expr, wrt: Symbol | list[Symbol] | tuple[Symbol, ...], simplify: 
     >>> [str(g) for g in mc.grad(x.T @ A @ x, [x, A])]
     ['(A + Aᵀ)x', 'xxᵀ']
     """
-    loss = _check_loss(loss, "grad")
-    variables, single = _check_variables(wrt, "grad")
+    loss = validated_loss(loss, "grad")
+    variables, single = validated_variables(wrt, "grad")
     adjoints = backward(loss, variables)
     results = [raw_gradient(adjoints, v) for v in variables]
     if simplify:

@@ -13,17 +13,16 @@ a network's gradient reads as the δ recursion instead of one nested expression.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy
 
-from .expr import Const, Expr, Let, Ones, Symbol, make
+from .expr import Const, Expr, Let, Ones, Symbol, make, not_a_let, substitute
 from .graph import postorder
-from .ops import Add, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose
-from .printing.notation import PREC_NEG, PREC_PRODUCT, Notation, operand_precedence, postfix
+from .ops import Add, Frob, Hadamard, Inverse, Kron, MatMul, Power, Scale, Trace, Transpose, transpose_of
+from .printing.notation import PREC_NEG, PREC_PRODUCT, Notation, operand_precedence, postfix, split_name
 from .strategies import bottom_up, do_one, typed
 
 
@@ -181,6 +180,8 @@ def sign_in_front(e):
         return make(Negative, (body,))
     positive = make(Scale, (magnitude, body))
     as_quotient = quotient(positive)  # −X/2: the new positive part is written as a quotient too
+    if isinstance(as_quotient, Negative):  # −(−sx/t) = sx/t
+        return as_quotient.args[0]
     return make(Negative, (positive if as_quotient is None else as_quotient,))
 
 
@@ -188,34 +189,70 @@ def _reciprocal(node: Expr) -> bool:
     return isinstance(node, Power) and not isinstance(node.exponent, float) and node.exponent < 0
 
 
+def _as_fraction(factor: Expr, scalars_commute: bool) -> tuple[bool, Expr, Expr | None]:
+    """A factor as (negated, numerator, denominator or None): −a/b, p/q, s⁻ᵏ as 1/sᵏ."""
+    negated = isinstance(factor, Negative)
+    if negated:
+        factor = factor.args[0]
+    if isinstance(factor, Quotient):
+        return negated, factor.args[0], factor.args[1]
+    value = factor.value if isinstance(factor, Const) else None
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return negated, _number(value.numerator), _number(value.denominator)
+    if scalars_commute and isinstance(factor, Power) and _reciprocal(factor):
+        base, exponent = factor.args[0], -factor.exponent
+        return negated, _number(1), base if exponent == 1 else make(Power, (base,), (exponent,))
+    return negated, factor, None
+
+
+def _times(a: Expr, b: Expr) -> Expr:
+    """ab, with 1 left out and two numbers multiplied."""
+    a_value, b_value = (f.value if isinstance(f, Const) and _is_number(f) else None for f in (a, b))
+    if a_value is not None and b_value is not None:
+        return _number(a_value * b_value)
+    if a_value == 1:
+        return b
+    if b_value == 1:
+        return a
+    return make(Scale, (a, b))
+
+
 def quotient(e):
-    """(p/q)X is written pX/q, and s⁻ᵏX as X/sᵏ; among scalars, a·s⁻ᵏ as a/sᵏ too; and (a/b)X as
-    aX/b, since a/bX would read as a/(bX)."""
+    """A scaling with a reciprocal in it is written as one quotient, its sign in front: (p/q)X as
+    pX/q, s⁻ᵏX as X/sᵏ, (a/b)X as aX/b and s(X/b) as sX/b (a/bX would read as a/(bX)), −x/2 for (−x)/2."""
     coefficient, body = e.args
-    if body.is_scalar and _reciprocal(body) and not _reciprocal(coefficient):
-        coefficient, body = body, coefficient  # scalars commute
-    if isinstance(coefficient, Quotient):
-        numerator, denominator = coefficient.args
-        unit = _is_number(numerator) and numerator.value == 1
-        return make(Quotient, (body if unit else make(Scale, (numerator, body)), denominator))
-    if _is_number(coefficient) and isinstance(coefficient.value, Fraction):
-        value = coefficient.value
-        numerator = body if value.numerator == 1 else make(Scale, (_number(value.numerator), body))
-        return make(Quotient, (numerator, _number(value.denominator)))
-    if _reciprocal(coefficient):
-        base, exponent = coefficient.args[0], -coefficient.exponent
-        denominator = base if exponent == 1 else make(Power, (base,), (exponent,))
-        return make(Quotient, (body, denominator))
+    negated, above, below = _as_fraction(coefficient, True)
+    body_negated, body_above, body_below = _as_fraction(body, body.is_scalar)
+    if below is None and body_below is None:
+        return None
+    if below is None or body_below is None:
+        denominator = below if body_below is None else body_below
+    else:
+        denominator = _times(below, body_below)
+    if isinstance(denominator, Negative):  # x/(−s) = −x/s
+        denominator, negated = denominator.args[0], not negated
+    written = make(Quotient, (_times(above, body_above), denominator))
+    return make(Negative, (written,)) if negated != body_negated else written
+
+
+def _without_sign(factor: Expr) -> Expr | None:
+    """X for a factor −X, and A + B for −A − B; None for a factor that is not negated."""
+    if isinstance(factor, Negative):
+        return factor.args[0]
+    if isinstance(factor, Add) and all(isinstance(term, Negative) for term in factor.args):
+        return make(Add, tuple(term.args[0] for term in factor.args))
     return None
 
 
 def sign_out_of_product(e):
     """A product with negative factors is written with the sign in front: (−A)B as −AB,
-    (−a) ⊙ b as −a ⊙ b, (−G) : dX as −G : dX (so that a sum subtracts it: dℓ = A − G : dX)."""
-    negatives = sum(isinstance(arg, Negative) for arg in e.args)
+    (−a) ⊙ b as −a ⊙ b, (−G) : dX as −G : dX (so that a sum subtracts it: dℓ = A − G : dX),
+    and (−A − Aᵀ)x as −(A + Aᵀ)x."""
+    unsigned = [_without_sign(arg) for arg in e.args]
+    negatives = sum(factor is not None for factor in unsigned)
     if negatives == 0:
         return None
-    positive = make(type(e), tuple(arg.args[0] if isinstance(arg, Negative) else arg for arg in e.args), e.params)
+    positive = make(type(e), tuple(arg if factor is None else factor for arg, factor in zip(e.args, unsigned)), e.params)
     return make(Negative, (positive,)) if negatives % 2 else positive
 
 
@@ -225,14 +262,10 @@ def inner_product_of_vectors(e):
     if any(arg.notation.kind == "prefix" for arg in e.args):  # G : dX in a derivation stays as it is
         return None
     if a.shape[1] == 1 and a.shape[0] != 1:
-        return make(MatMul, (_transposed(a), b))
+        return make(MatMul, (transpose_of(a), b))
     if a.shape[0] == 1 and a.shape[1] != 1:
-        return make(MatMul, (a, _transposed(b)))
+        return make(MatMul, (a, transpose_of(b)))
     return None
-
-
-def _transposed(node: Expr) -> Expr:
-    return node.args[0] if isinstance(node, Transpose) else make(Transpose, (node,))
 
 
 _SHAPES = typed({
@@ -246,12 +279,9 @@ _SIGNS = typed({
 
 
 
-def _not_a_let(node: Expr) -> bool:
-    return not isinstance(node, Let)
 
-
-_shape_pass = bottom_up(_SHAPES, _not_a_let)
-_sign_pass = bottom_up(_SIGNS, _not_a_let)
+_shape_pass = bottom_up(_SHAPES, not_a_let)
+_sign_pass = bottom_up(_SIGNS, not_a_let)
 
 
 def inner_product_as_trace(e):
@@ -260,19 +290,19 @@ def inner_product_as_trace(e):
     a, b = e.args
     if any(arg.notation.kind == "prefix" for arg in e.args) or a.is_scalar:
         return None
-    return make(Trace, (make(MatMul, (_transposed(a), b)),))
+    return make(Trace, (make(MatMul, (transpose_of(a), b)),))
 
 
-_traces_pass = bottom_up(typed({Frob: inner_product_as_trace}), _not_a_let)
+_traces_pass = bottom_up(typed({Frob: inner_product_as_trace}), not_a_let)
 
 
 def _one_inner_product(roots: list) -> list:
     """The roots, each that writes both tr(…) and A : B with A : B as tr(AᵀB)."""
-    if not {Trace, Frob} <= {type(node) for node in postorder(roots, _not_a_let)}:
+    if not {Trace, Frob} <= {type(node) for node in postorder(roots, not_a_let)}:
         return roots  # one walk for all, where no root writes both (the usual case)
     written = []
     for root in roots:
-        kinds = {type(node) for node in postorder([root], _not_a_let)}
+        kinds = {type(node) for node in postorder([root], not_a_let)}
         written.append(_traces_pass([root])[0] if {Trace, Frob} <= kinds else root)
     return written
 
@@ -321,7 +351,6 @@ _LONGEST_WHOLE = 40
 _SMALLEST_NAMED = 4  # tanh(Wx), xᵀx: smaller repeats are written out (Ax, Xᵀ, −t)
 _DEEPEST_NESTING = 1  # parenthesised subexpressions inside a parenthesised subexpression
 _LETTERS = "tuvwsrqpgh"  # names are the first of these letters that no name of the user's is written with
-_NAME_WITH_INDEX = re.compile(r"^(.+?)_?(\d+)$")
 
 
 def shared_subexpression(uses: int, size: int) -> bool:
@@ -360,15 +389,7 @@ class Naming:
 
     def written(self, expr: Expr) -> Expr:
         """Another expression with the same names in it (what a δ is the adjoint of, say)."""
-        rebuilt = self._rewritten
-        for node in postorder([expr], lambda node: node not in rebuilt and not isinstance(node, Let)):
-            if node in rebuilt:
-                continue
-            if node in self.names or isinstance(node, Let):
-                rebuilt[node] = self.names.get(node, node)
-            else:
-                rebuilt[node] = node.rebuild(tuple(rebuilt[arg] for arg in node.args))
-        return rebuilt[expr]
+        return substitute(expr, self.names, self._rewritten)
 
 
 def automatic_names(roots: list, separate: bool = False, preferred: dict | None = None, decided: dict | None = None) -> Naming:
@@ -384,7 +405,7 @@ def automatic_names(roots: list, separate: bool = False, preferred: dict | None 
     (the backprop view calls an adjoint δ₁); ``decided`` is what named_subexpressions gave for
     these roots, if it was asked already.
     """
-    order = postorder(roots, _not_a_let)
+    order = postorder(roots, not_a_let)
     decided = _decisions(roots, order, separate) if decided is None else decided
     return _named(roots, order, decided, preferred or {}) if decided else Naming(list(roots))
 
@@ -392,7 +413,7 @@ def automatic_names(roots: list, separate: bool = False, preferred: dict | None 
 def named_subexpressions(roots: list, separate: bool = False) -> dict:
     """What :func:`automatic_names` would name, each with the rule that names it, in order of
     definition (without building the named expressions)."""
-    return _decisions(roots, postorder(roots, _not_a_let), separate)
+    return _decisions(roots, postorder(roots, not_a_let), separate)
 
 
 def _decisions(roots: list, order: list, separate: bool) -> dict:
@@ -404,7 +425,7 @@ def _decisions(roots: list, order: list, separate: bool) -> dict:
     if not long_roots:
         return {}
     if len(long_roots) < len(roots):
-        order = postorder(long_roots, _not_a_let)
+        order = postorder(long_roots, not_a_let)
     return _decide(order, _uses(long_roots, order, separate), set(roots))
 
 
@@ -427,7 +448,7 @@ def _uses(roots: list, order: list, separate: bool) -> Counter:
         return _operands(order)
     most: Counter = Counter()
     for root in roots:
-        most |= _operands(postorder([root], _not_a_let))
+        most |= _operands(postorder([root], not_a_let))
     return most
 
 
@@ -487,14 +508,6 @@ def _named(roots: list, order: list, decided: dict, preferred: dict) -> Naming:
     return naming
 
 
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-
-
-def _written_as(label: str) -> tuple[str, str]:
-    """A name's letters and index as printed: t1, t_1 and t₁ are all ('t', '1')."""
-    label = label.translate(_SUBSCRIPT_DIGITS)
-    match = _NAME_WITH_INDEX.match(label)
-    return (match.group(1), match.group(2)) if match else (label, "")
 
 
 def _labels(order: list):
@@ -503,7 +516,7 @@ def _labels(order: list):
     skipping any name in use."""
     lets = [node for node in order if isinstance(node, Let) and not isinstance(node, AutomaticName)]
     seen = order + postorder(lets, lambda node: not isinstance(node, AutomaticName)) if lets else order
-    used = {_written_as(node.label) for node in seen if isinstance(node, (Symbol, Let))}
+    used = {split_name(node.label) for node in seen if isinstance(node, (Symbol, Let))}
     letters = {letters for letters, _ in used}
     letter = next((c for c in _LETTERS if c not in letters), _LETTERS[0])
     index = 0

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .derivation import Derivation, Differential
+from .derivation import Derivation, Differential, placeholder, variable_kind
 from .diff import Observer, backward, depends_on, symmetric_part
 from .errors import MatcalcError, OperandError
-from .expr import Const, Expr, Let, Symbol, make
+from .expr import Const, Expr, Let, Symbol, make, substitute
 from .graph import postorder
 from .numeric.evaluate import evaluate
 from .ops import Add
@@ -38,6 +38,7 @@ from .shapes import shape_str
 from .simplify import Simplifier, named_intermediates
 
 LIMIT = 40  # nodes drawn before repeated layers are collapsed
+SMALLEST_LIMIT = 10  # fewer could not show both ends of a network and the box between
 _TEXT_WIDTH = 30  # a node's expression longer than this gets an automatic name (v₁, v₂, ...)
 _ADJOINT_WIDTH = 24  # and so does a node whose adjoint is longer than this (its adjoint is then δ_v₁)
 _LINE = 40  # characters per line of a label
@@ -171,7 +172,7 @@ def draw(subject: Expr | Derivation, values: dict | None = None, *, limit: int =
     Raises
     ------
     OperandError
-        For another direction, or a subject that is neither an expression nor a derivation.
+        For another direction, a limit below 10, or a subject that is neither an expression nor a derivation.
 
     Examples
     --------
@@ -187,6 +188,8 @@ def draw(subject: Expr | Derivation, values: dict | None = None, *, limit: int =
     """
     if direction not in ("LR", "RL", "TB", "BT"):
         raise OperandError(f"draw: direction must be LR, RL, TB or BT, got {direction!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < SMALLEST_LIMIT:
+        raise OperandError(f"draw: limit is a number of nodes, at least {SMALLEST_LIMIT}, got {limit!r}")
     if isinstance(subject, Derivation):
         return _Picture(subject.loss, subject, values, limit, direction).drawing()
     if isinstance(subject, Expr):
@@ -222,7 +225,7 @@ class _Watcher(Observer):
         if isinstance(node, Let):  # derive's name for it; its value written with this sweep's names
             delta, value = next(self.deltas)[0], adjoint
         elif node in self.auto or (self.long is not None and self.long(node, adjoint)):
-            delta, value = _stand_in(node, "δ_" + self.auto[node].label), adjoint
+            delta, value = placeholder(node, "δ_" + self.auto[node].label), adjoint
         else:
             return adjoint
         self.named[node] = (delta, value)
@@ -243,15 +246,6 @@ class _Watcher(Observer):
 
 
 # --- the picture ----------------------------------------------------------------------------------
-
-
-def _stand_in(node: Expr, label: str) -> Symbol:
-    """A variable named ``label`` with the shape of ``node``."""
-    return make(Symbol, (), (label, _kind(node), False, node.shape[0], node.shape[1], False))
-
-
-def _kind(node: Expr) -> str:
-    return "scalar" if node.is_scalar else "vector" if node.shape[1] == 1 else "matrix"
 
 
 def _shape(node: Expr) -> str:
@@ -321,7 +315,7 @@ class _Picture:
     def _long_adjoint(self, node: Expr, adjoint: Expr) -> bool:
         if node is self.root or not node.args or node in self.name_of or len(self.written(adjoint)) <= _ADJOINT_WIDTH:
             return False
-        self.auto[node] = _stand_in(node, f"{self.prefix}{len(self.auto) + 1}")
+        self.auto[node] = placeholder(node, f"{self.prefix}{len(self.auto) + 1}")
         return True
 
     def _automatic_names(self, forced: set) -> dict:
@@ -342,20 +336,12 @@ class _Picture:
             self.shown[node] = shown
             if (len(shown) > _TEXT_WIDTH or node in forced) and node not in self.name_of:
                 root_name = node is self.root and self.derivation is not None
-                auto[node] = _stand_in(node, "ℓ" if root_name else f"{prefix}{len(auto) + 1}")
+                auto[node] = placeholder(node, "ℓ" if root_name else f"{prefix}{len(auto) + 1}")
         return auto
 
     def written(self, expr: Expr) -> str:
         """An adjoint or share as text, long subexpressions written by their automatic names."""
-        if not self.auto:
-            return self.text(expr)
-        rebuilt: dict = {}
-        for node in postorder([expr], lambda n: n not in self.auto and not isinstance(n, Let)):
-            if node in self.auto:
-                rebuilt[node] = self.auto[node]
-            else:
-                rebuilt[node] = node if isinstance(node, Let) else node.rebuild(tuple(rebuilt[c] for c in node.args))
-        return self.text(rebuilt[expr])
+        return self.text(substitute(expr, self.auto) if self.auto else expr)
 
     def _label_text(self, node: Expr) -> str:
         if isinstance(node, Symbol):
@@ -418,15 +404,15 @@ class _Picture:
         taken: Counter = Counter()
         stand_ins = []
         for child in node.args:
-            k, pool = taken[_kind(child)], self.letters[_kind(child)]
-            stand_ins.append(_stand_in(child, pool[k % len(pool)] + ("" if k < len(pool) else str(k))))
-            taken[_kind(child)] += 1
+            k, pool = taken[variable_kind(child)], self.letters[variable_kind(child)]
+            stand_ins.append(placeholder(child, pool[k % len(pool)] + ("" if k < len(pool) else str(k))))
+            taken[variable_kind(child)] += 1
         generic = make(type(node), tuple(stand_ins), node.params)
         try:
             if node.is_scalar:
                 share = Simplifier()(generic.pullback(index, make(Const, (), (1,))))
                 return f"{self.text(_d(generic))} = {self.colon(share, _d(stand_ins[index]))}"
-            g = _stand_in(node, "G")
+            g = placeholder(node, "G")
             share = Simplifier()(generic.pullback(index, g))
             if node.family in ("linear", "bilinear"):
                 return f"{self.colon(g, generic)} = {self.colon(share, stand_ins[index])}"
@@ -483,7 +469,7 @@ class _Picture:
         names = [self.text(n) for n in variables]
         span = f"; {names[0]} … {names[-1]}" if len(names) > 1 else ""
         contents = ", ".join(f"{name} ×{count}" for name, count in kinds.most_common())
-        note = f"{description} ({len(hidden)} nodes: {contents}{span}) drawn as one box, to keep {self.limit} nodes or fewer"
+        note = f"{description} ({len(hidden)} nodes: {contents}{span}) drawn as one box, as the picture has more than {self.limit} nodes"
         return hidden, note
 
     def _periodic_middle(self, signature: list, levels: dict) -> tuple[list, str]:

@@ -531,6 +531,36 @@ class Let(Expr):
 # --- building leaves ------------------------------------------------------------------------
 
 
+def substitute(expr: Expr, mapping: dict, memo: dict | None = None) -> Expr:
+    """``expr`` with each node that ``mapping`` holds replaced by its value, rebuilt bottom-up
+    without recursion; a named intermediate keeps its definition (it is the user's).  A node is
+    looked up before and after its arguments are rebuilt, so a definition is found again once its
+    parts are replaced.  ``memo`` (node → rebuilt) may be shared by calls with one mapping."""
+    rebuilt = {} if memo is None else memo
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in rebuilt:
+            stack.pop()
+        elif node in mapping:
+            rebuilt[node] = mapping[node]
+            stack.pop()
+        else:
+            missing = [] if isinstance(node, Let) else [c for c in node.args if c not in rebuilt]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            new = node if isinstance(node, Let) else node.rebuild(tuple(rebuilt[c] for c in node.args))
+            rebuilt[node] = mapping.get(new, new)
+    return rebuilt[expr]
+
+
+def not_a_let(node: Expr) -> bool:
+    """For walks that stop at named intermediates (``descend=not_a_let``): a let is the user's definition."""
+    return not isinstance(node, Let)
+
+
 def sympy_number(value: int | float | Fraction) -> sympy.Expr:
     """A Python number as sympy's: exact for ints and Fractions."""
     return sympy.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sympy.sympify(value)

@@ -74,7 +74,7 @@ from .ops import (
     Transpose,
     Vec,
 )
-from .ops.elementwise import _BUILT_IN, _USER_FUNCTIONS, _u, apply, elementwise
+from .ops.elementwise import ENTRY, apply, elementwise, function_with_formula
 from .registry import FUNCTIONS
 from .shapes import as_dim
 
@@ -212,7 +212,7 @@ def _sympy_postorder(root: sympy.Basic) -> tuple[list, dict]:
         if isinstance(node, ElementwiseApplyFunction):
             function = node.function
             if not isinstance(function, sympy.Lambda) or len(function.variables) != 1:
-                function = sympy.Lambda(_u, function(_u))  # a function class, e.g. applyfunc(sympy.exp)
+                function = sympy.Lambda(ENTRY, function(ENTRY))  # a function class, e.g. applyfunc(sympy.exp)
             variable = sympy.Dummy("u")
             body = function.expr.xreplace({function.variables[0]: variable})
             lambdas[node] = (variable, body)
@@ -235,18 +235,6 @@ def _number(value: sympy.Basic):
     if value.is_Rational:
         return Fraction(int(value.p), int(value.q))
     return float(value)
-
-
-def _matching_function(body: sympy.Expr, variable: sympy.Dummy):
-    """matcalc's elementwise function whose formula is ``body`` (in ``variable``), if any:
-    built-in ones (σ, softplus, relu, σ', …) first, then the user's and their derivatives."""
-    formula = body.xreplace({variable: _u})
-    candidates = list(_BUILT_IN.values()) + list(_USER_FUNCTIONS.values())
-    candidates += [f._derived for f in candidates if f._derived is not None]
-    for function in candidates:
-        if function.formula == formula:
-            return function
-    return None
 
 
 def _from_node(node, done, bound, lambdas, symmetric, dimension_names):  # noqa: C901 - one case per class
@@ -274,8 +262,12 @@ def _from_node(node, done, bound, lambdas, symmetric, dimension_names):  # noqa:
     args = [done.get(a) for a in node.args]
     if isinstance(node, ElementwiseApplyFunction):
         variable, body = lambdas[node]
-        function = _matching_function(body, variable)
-        return apply(function, done[node.expr]) if function is not None else done[body]
+        function = function_with_formula(body.xreplace({variable: ENTRY}))
+        if function is not None:
+            return apply(function, done[node.expr])
+        entries, shape = _as_expr(done[body]), done[node.expr].shape
+        # a formula without u (X.applyfunc(Lambda(u, 2))) is the same number in every entry
+        return entries if entries.shape == shape else entries * make(Ones, (), shape)
     if isinstance(node, MatrixElement):
         parent = node.parent
         if parent.shape == (1, 1) and node.i == 0 and node.j == 0:
@@ -324,15 +316,21 @@ def _from_node(node, done, bound, lambdas, symmetric, dimension_names):  # noqa:
         return FUNCTIONS["diag"].function(FUNCTIONS["diag"].function(args[0]))
     if isinstance(node, sympy.log) and isinstance(node.args[0], sympy.Determinant):
         return FUNCTIONS["logdet"].function(done[node.args[0].arg])
-    if isinstance(node, (sympy.Max, sympy.Min)) and isinstance(node, sympy.Max) and len(node.args) == 2 and 0 in node.args:
+    if isinstance(node, sympy.Max) and len(node.args) == 2 and 0 in node.args:
         other = node.args[1] if node.args[0] == 0 else node.args[0]
         return FUNCTIONS["relu"].function(done[other])
+    if isinstance(node, sympy.Function) and isinstance(node.args[0], sympy.MatrixExpr) and node.args[0].shape != (1, 1):
+        raise OperandError(
+            f"from_sympy: {node} applies {type(node).__name__} to a matrix, which SymPy reads as the matrix function "
+            f"(exp(X) is the matrix exponential), not entry by entry; matcalc has no matrix functions: for "
+            f"{type(node).__name__} of each entry write X.applyfunc({type(node).__name__})"
+        )
     if isinstance(node, sympy.Function) and type(node) in _SCALAR_FUNCTIONS and len(args) == 1:
         return FUNCTIONS[_SCALAR_FUNCTIONS[type(node)]].function(args[0])
     if isinstance(node, sympy.Function) and len(args) == 1 and type(node).__name__.isidentifier():
         # another function of one argument (erf, cosh, …): a user elementwise function, derived by sympy
         name = type(node).__name__
-        user = elementwise(name, sympy.Lambda(_u, type(node)(_u)))
+        user = elementwise(name, sympy.Lambda(ENTRY, type(node)(ENTRY)))
         return user(args[0])
     raise _no_counterpart(node, "from_sympy")
 
@@ -389,8 +387,14 @@ def to_sympy(expr: Expr) -> sympy.Basic:
     """
     if not isinstance(expr, Expr):
         raise OperandError(f"to_sympy: expected a matcalc expression, got {type(expr).__name__}")
+    nodes = postorder([expr])
+    dimensions = {d.name for node in nodes for d in node.shape if isinstance(d, sympy.Symbol)}
+    clashing = sorted({n.label for n in nodes if isinstance(n, Symbol) and n.is_scalar and n.label in dimensions})
+    if clashing:  # SymPy would read them as one symbol, and the variable would become the size
+        raise OperandError(f"to_sympy: the scalar variable {clashing[0]} and the dimension {clashing[0]} share a name; "
+                           "rename one")
     done: dict[Expr, sympy.Basic] = {}
-    for node in postorder([expr]):
+    for node in nodes:
         try:
             done[node] = _to_node(node, [done[a] for a in node.args])
         except MatcalcError:
@@ -496,7 +500,7 @@ def _to_node(node: Expr, args: list) -> sympy.Basic:  # noqa: C901 - one case pe
         return coefficient * (sympy.KroneckerProduct(*matrices) if len(matrices) == 2 else matrices[0])
     if isinstance(node, Elementwise):
         formula = node.function.formula
-        return _apply(sympy.Lambda(_u, formula), args[0], is_scalar)
+        return _apply(sympy.Lambda(ENTRY, formula), args[0], is_scalar)
     if isinstance(node, Power):
         exponent = node.exponent
         p = sympy.Rational(exponent.numerator, exponent.denominator) if isinstance(exponent, Fraction) else sympy.sympify(exponent)
@@ -525,7 +529,7 @@ def _to_node(node: Expr, args: list) -> sympy.Basic:  # noqa: C901 - one case pe
         sums = _ones(1, rows) * exp_x  # each column's sum of exponentials, 1×cols
         if isinstance(node, LogSumExp):
             return _apply(sympy.log, sums, cols == 1)
-        reciprocal = _apply(sympy.Lambda(_u, 1 / _u), sums, cols == 1)
+        reciprocal = _apply(sympy.Lambda(ENTRY, 1 / ENTRY), sums, cols == 1)
         if cols == 1:
             return reciprocal * exp_x
         return sympy.HadamardProduct(exp_x, _ones(rows, 1) * reciprocal)

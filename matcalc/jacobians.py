@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from .diff import depends_on
+from .display import display
 from .errors import EvaluationError, MatcalcError
 from .expr import Expr, Identity, Symbol, Zero, make
 from .graph import postorder
 from .ops import Frob, MatMul, Transpose, Vec
-from .printing.index import IndexPrinter, _Request, fresh_indices
+from .printing.index import EntryRequest, IndexPrinter, fresh_indices
 from .printing.latex import latex
 from .printing.text import text
 from .shapes import resolve_dim, shape_str
@@ -67,17 +69,21 @@ class Jacobian:
         """One form in LaTeX, or all three as an aligned block."""
         if view is not None:
             return self.view(view, latex=True)
-        lines = [" &= ".join(self._sides(name, True)) for name in VIEWS]
+        lines = [" &= ".join(self._sides(name, True)) for name in self._views()]
         return "\\begin{aligned}" + " \\\\ ".join(lines) + "\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
 
     def __str__(self) -> str:
-        return "\n".join(self.view(name) for name in VIEWS)
+        return "\n".join(self.view(name) for name in self._views())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {text(self._subject)} wrt {self.variable.label}: {shape_str(self.shape)}>"
+
+    def _views(self) -> list[str]:
+        """The views that can be written: the index form needs an entry rule for every operation dX passes through."""
+        return [name for name in VIEWS if name != "index" or _unwritten_in_indices(self.linear, self.direction) is None]
 
     def _sides(self, name: str, as_latex: bool) -> tuple[str, str]:
         forms = {"linear": self._linear_form, "kronecker": self._kronecker_form, "index": self._index_form}
@@ -93,11 +99,21 @@ class Jacobian:
         return changed, dialect.write(_applied(self.matrix, make(Vec, (self.direction,))))
 
     def _index_form(self, dialect: _Dialect) -> tuple[str, str]:
-        entry, indices = _delta_entry(self.linear, self.direction, dialect.latex)
-        plain = IndexPrinter(dialect.latex)
+        entry, indices = self._entry(dialect)
+        plain = IndexPrinter(dialect.as_latex)
         written = self.function
-        numerator = dialect.write(written) if written.is_scalar else plain.rule_whole(written, fresh_indices(written.shape))[0]
+        numerator = dialect.operand(written) if written.is_scalar else plain.rule_whole(written, fresh_indices(written.shape))[0]
         return dialect.partial(numerator, plain.rule_whole(self.variable, indices)[0]), entry
+
+    def _entry(self, dialect: _Dialect) -> tuple[str, tuple]:
+        """dF's entry (i, j) with dX's entries as Kronecker deltas, and X's indices (k, l)."""
+        unwritten = _unwritten_in_indices(self.linear, self.direction)
+        if unwritten is not None:
+            raise MatcalcError(
+                f"view: the index form of this derivative is not written, as an entry of {text(unwritten)} has no "
+                f"index rule; its linear and Kronecker forms are: {self.view('linear')}; {self.view('kronecker')}"
+            )
+        return _delta_entry(self.linear, self.direction, dialect.as_latex)
 
     def check_dense_size(self, sizes: dict) -> None:
         """Refuse a dense matrix of more than DENSE_LIMIT entries, naming the shapes, offering the linear-map form."""
@@ -143,10 +159,10 @@ class Hessian(Jacobian):
         return dialect.differential(self.loss, 2), dialect.write(_applied(self.matrix, column, make(Transpose, (column,))))
 
     def _index_form(self, dialect: _Dialect) -> tuple[str, str]:
-        entry, indices = _delta_entry(self.linear, self.direction, dialect.latex)
-        plain = IndexPrinter(dialect.latex)
+        entry, indices = self._entry(dialect)
+        plain = IndexPrinter(dialect.as_latex)
         first, second = (plain.rule_whole(self.variable, i)[0] for i in (fresh_indices(self.variable.shape), indices))
-        return dialect.partial(dialect.write(self.loss), first, second), entry
+        return dialect.partial(dialect.operand(self.loss), first, second), entry
 
     @property
     def _subject(self) -> Expr:
@@ -173,28 +189,36 @@ def _applied(matrix: Expr, column: Expr, row: Expr | None = None) -> Expr:
 class _Dialect:
     """The few marks a view writes around expressions, as text or as LaTeX."""
 
-    latex: bool
+    as_latex: bool
 
     def write(self, expr: Expr) -> str:
-        return latex(expr) if self.latex else text(expr)
+        return latex(expr) if self.as_latex else text(expr)
+
+    def operand(self, expr: Expr) -> str:
+        """``expr`` written to stand after ∂: parenthesised unless it is a name or a function's value,
+        ∂(X : A)/∂X_kl, not ∂X : A/∂X_kl."""
+        written = self.write(expr)
+        if expr.notation.kind in ("name", "call", "norm", "fixed", "number"):
+            return written
+        return f"\\left({written}\\right)" if self.as_latex else f"({written})"
 
     def call(self, name: str, inner: str) -> str:
-        return f"\\operatorname{{{name}}}\\left({inner}\\right)" if self.latex else f"{name}({inner})"
+        return f"\\operatorname{{{name}}}\\left({inner}\\right)" if self.as_latex else f"{name}({inner})"
 
     def differential(self, expr: Expr, order: int = 1) -> str:
         """dF for a name, d tr(…) for a function, d(AXB) for anything else; d² for order 2."""
-        mark = ("\\mathrm{d}" if self.latex else "d") + ("" if order == 1 else ("^{2}" if self.latex else "²"))
+        mark = ("\\mathrm{d}" if self.as_latex else "d") + ("" if order == 1 else ("^{2}" if self.as_latex else "²"))
         written, kind = self.write(expr), expr.notation.kind
         if kind == "name":
-            return f"{mark}{written}" if not self.latex else f"{mark} {written}"
+            return f"{mark}{written}" if not self.as_latex else f"{mark} {written}"
         if kind in ("call", "norm"):
-            return f"{mark} {written}" if not self.latex else f"{mark}\\,{written}"
-        return f"{mark}\\left({written}\\right)" if self.latex else f"{mark}({written})"
+            return f"{mark} {written}" if not self.as_latex else f"{mark}\\,{written}"
+        return f"{mark}\\left({written}\\right)" if self.as_latex else f"{mark}({written})"
 
     def partial(self, numerator: str, *denominators: str) -> str:
         """∂F_ij/∂X_kl, or ∂²ℓ/∂X_ij∂X_kl with two denominators."""
-        power = "" if len(denominators) == 1 else ("^{2}" if self.latex else "²")
-        if self.latex:
+        power = "" if len(denominators) == 1 else ("^{2}" if self.as_latex else "²")
+        if self.as_latex:
             below = " ".join(f"\\partial {d}" for d in denominators)
             return f"\\frac{{\\partial{power} {numerator}}}{{{below}}}"
         return f"∂{power}{numerator}/" + "".join(f"∂{d}" for d in denominators)
@@ -205,15 +229,25 @@ def _variable_indices(shape) -> tuple:
     return tuple({"i": "k", "j": "l"}.get(index) if index else None for index in fresh_indices(shape))
 
 
+def _unwritten_in_indices(linear: Expr, direction: Symbol) -> Expr | None:
+    """The first node on dX's way to dF that the index dialect writes whole, (dX ⊗ A)_ij, hiding dX; None if none."""
+    dependent = depends_on(linear, [direction])
+    for node in postorder([linear]):
+        if node is not direction and node in dependent and IndexPrinter.writes_whole(node):
+            return node
+    return None
+
+
 def _delta_entry(linear: Expr, direction: Symbol, as_latex: bool) -> tuple[str, tuple]:
     """Entry (i, j) of dF with dX's entries written as Kronecker deltas and contracted, once to
     find where dX is asked for and which summations a delta can absorb, and again to write it.
     Returns the entry and X's indices (k, l)."""
     free, targets = fresh_indices(linear.shape), _variable_indices(direction.shape)
-    first = _DeltaPrinter(as_latex, direction, targets)
+    dependent = depends_on(display([linear])[0], [direction])  # the nodes the printer meets: the display form's
+    first = _DeltaPrinter(as_latex, direction, targets, dependent)
     first.entry(linear, free)
     renamed = first.contractions(set(free))
-    return _DeltaPrinter(as_latex, direction, targets, renamed).entry(linear, free), targets
+    return _DeltaPrinter(as_latex, direction, targets, dependent, renamed).entry(linear, free), targets
 
 
 class _DeltaPrinter(IndexPrinter):
@@ -222,14 +256,14 @@ class _DeltaPrinter(IndexPrinter):
     (Σ_a A_ia δ_ak = A_ik).  Contracting renames the summed letter, which is exact where the
     direction meets that letter once and not inside a sum of terms (A(dX + dXᵀ)B keeps its δs)."""
 
-    def __init__(self, as_latex: bool, direction: Symbol, targets: tuple, renamed: dict | None = None):
+    def __init__(self, as_latex: bool, direction: Symbol, targets: tuple, dependent: set, renamed: dict | None = None):
         super().__init__(as_latex)
         self.used |= {t for t in targets if t}
         self.direction, self.targets = direction, targets
         self.renamed = renamed or {}  # a summed letter -> the index of X it becomes
         self.occurrences: list[tuple] = []  # the indices dX is asked for at, each time
         self.blocked: set[str] = set()  # letters that reach dX through a sum of terms
-        self.dependent: dict = {}
+        self.dependent = dependent  # the nodes whose entries depend on dX
 
     def contractions(self, free: set) -> dict:
         """Each summed letter that meets dX once, outside any sum of terms, and the index of X it becomes."""
@@ -241,15 +275,10 @@ class _DeltaPrinter(IndexPrinter):
                     renamed[letter] = target
         return renamed
 
-    def depends(self, node: Expr) -> bool:
-        if node not in self.dependent:
-            self.dependent[node] = any(n is self.direction for n in postorder([node]))
-        return self.dependent[node]
-
     def vanishes(self, part) -> bool:
         """A factor 1, left out of products: an entry of 𝟏 (its index rule "one"), or of dX (or dXᵀ)
         whose deltas are all contracted."""
-        if not isinstance(part, _Request):
+        if not isinstance(part, EntryRequest):
             return False
         node, indices = part.node, part.indices
         while isinstance(node, Transpose):
@@ -259,7 +288,7 @@ class _DeltaPrinter(IndexPrinter):
         )
 
     def without_ones(self, parts: list) -> list:
-        factors = [part for part in parts if isinstance(part, _Request)]
+        factors = [part for part in parts if isinstance(part, EntryRequest)]
         if len(factors) < 2 or all(self.vanishes(part) for part in factors):
             return parts
         kept, drop_space = [], False
@@ -295,7 +324,7 @@ class _DeltaPrinter(IndexPrinter):
         return [" ".join(deltas) if deltas else "1"]
 
     def rule_sum(self, node, indices):
-        if self.depends(node):
+        if node in self.dependent:
             self.blocked.update(i for i in indices if i)
         return super().rule_sum(node, indices)
 

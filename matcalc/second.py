@@ -11,14 +11,14 @@ forms simplify to the familiar ones (I₁ ⊗ A = A, vec(x) = x, K(n, 1) = I).
 
 from __future__ import annotations
 
-from .diff import _check_loss, _check_variables, depends_on, grad
+from .diff import depends_on, grad, validated_loss, validated_variables
 from .errors import DifferentiationError, ShapeError
 from .expr import Expr, Identity, Symbol, Zero, make, matrix, vector
 from .jacobians import Hessian, Jacobian
 from .ops import Add, MatMul
 from .printing.common import postorder
 from .shapes import dim_product, is_one, same_dim, shape_str
-from .simplify import Simplifier
+from .simplify import Simplifier, named_intermediates
 
 
 def differential(expr: Expr, variable: Symbol, direction: Expr) -> Expr:
@@ -98,11 +98,17 @@ def hvp(loss: Expr, variable: Symbol, direction: Expr) -> Expr:
     >>> print(mc.hvp(mc.trace(X @ X @ X), X, V))
     3(XV + VX)ᵀ
     """
-    loss = _check_loss(loss, "hvp")
-    (variable,), _ = _check_variables(variable, "hvp")
+    loss = validated_loss(loss, "hvp")
+    (variable,), _ = validated_variables(variable, "hvp")
     direction = _check_direction(variable, direction, "hvp")
+    if variable.is_symmetric and not variable.is_scalar and not direction.is_symmetric:
+        # the gradient within symmetric matrices changes only along symmetric directions
+        raise DifferentiationError(
+            f"hvp: {variable.label} is a symmetric matrix, so the direction must be symmetric too: declare it "
+            f"symmetric=True, or pass (V + V.T)/2"
+        )
     gradient = grad(loss, variable)
-    return Simplifier()(differential(gradient, variable, direction))
+    return Simplifier(names=named_intermediates([loss]))(differential(gradient, variable, direction))
 
 
 def _coefficients(linear: Expr, direction: Symbol) -> Expr:
@@ -145,7 +151,7 @@ def _linearized(f: Expr, x: Symbol, where: str) -> tuple[Symbol, Expr, Expr]:
     while label in f.variables:  # a variable of f already has that name
         label = "d" + label
     direction = vector(label, x.shape[0]) if x.is_vector else matrix(label, *x.shape)
-    simplifier = Simplifier()
+    simplifier = Simplifier(names=named_intermediates([f]))
     linear = simplifier(differential(f, x, direction))
     return direction, linear, simplifier(_coefficients(linear, direction))
 
@@ -186,7 +192,7 @@ def jacobian(f: Expr, x: Symbol) -> Expr | Jacobian:
     """
     if not isinstance(f, Expr):
         raise DifferentiationError("jacobian: f must be a matcalc expression")
-    (x,), _ = _check_variables(x, "jacobian")
+    (x,), _ = validated_variables(x, "jacobian")
     direction, linear, coefficients = _linearized(f, x, "jacobian")
     if _is_column(f) and _is_column(x):
         return coefficients
@@ -226,8 +232,8 @@ def hessian(loss: Expr, x: Symbol) -> Expr | Hessian:
     >>> print(mc.hessian(mc.trace(X.T @ A @ X), X).view("linear"))
     d² tr(XᵀAX) = dX : (A + Aᵀ) dX
     """
-    loss = _check_loss(loss, "hessian")
-    (x,), _ = _check_variables(x, "hessian")
+    loss = validated_loss(loss, "hessian")
+    (x,), _ = validated_variables(x, "hessian")
     gradient = grad(loss, x)
     direction, linear, coefficients = _linearized(gradient, x, "hessian")
     if _is_column(x):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from typing import TypeAlias
 
@@ -90,8 +91,14 @@ def same_dim(a: Dim, b: Dim) -> bool:
     return sympy.expand(sympy.sympify(a) - sympy.sympify(b)) == 0
 
 
-def dim_str(d: Dim) -> str:
-    return str(d).replace("*", "·")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_POWER = re.compile(r"\*\*(\d+)")
+
+
+def dim_str(d: Dim, times: str = "·") -> str:
+    """A dimension as text: n, n·m, n² (sympy writes n**2), joined by ``times``."""
+    written = _POWER.sub(lambda match: match.group(1).translate(_SUPERSCRIPT_DIGITS), str(d))
+    return written.replace("*", times)
 
 
 def shape_str(shape: Shape) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make
+from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make, substitute
 from .graph import postorder
 from .ops import (
     Add,
@@ -42,12 +42,12 @@ from .ops import (
     Trace,
     Transpose,
     Vec,
+    transpose_of,
 )
 from .ops.elementwise import abs_f, sign_f, sqrt_f
 from .ordering import Costs
 from .scalar_algebra import cancel_elementwise, worth_cancelling
 from .shapes import dim_product, is_one
-from .strategies import bottom_up
 
 
 @dataclass(frozen=True)
@@ -330,12 +330,6 @@ def _square(node: Expr) -> bool:
     return node.shape[0] == node.shape[1]
 
 
-def _transpose_of(node: Expr) -> Expr:
-    if isinstance(node, Transpose):
-        return node.args[0]
-    return node if node.is_symmetric else transposed(node)
-
-
 def _inverse_factors(node: Expr) -> tuple | None:
     """X⁻¹ as (X's factors, False), and X⁻ᵀ = (Xᵀ)⁻¹ as (Xᵀ's factors, True); else None."""
     written_transposed = isinstance(node, Transpose)
@@ -344,7 +338,7 @@ def _inverse_factors(node: Expr) -> tuple | None:
         return None
     inner = inverse.args[0]
     factors = list(inner.args) if isinstance(inner, MatMul) else [inner]
-    return ([_transpose_of(f) for f in reversed(factors)] if written_transposed else factors), written_transposed
+    return ([transpose_of(f) for f in reversed(factors)] if written_transposed else factors), written_transposed
 
 
 def _inverse_of(factors: list, written_transposed: bool) -> Expr:
@@ -354,7 +348,7 @@ def _inverse_of(factors: list, written_transposed: bool) -> Expr:
         single = factors[0]
         return transposed(make(Inverse, (single.args[0],))) if isinstance(single, Transpose) else make(Inverse, (single,))
     if written_transposed:
-        return transposed(make(Inverse, (product([_transpose_of(f) for f in reversed(factors)]),)))
+        return transposed(make(Inverse, (product([transpose_of(f) for f in reversed(factors)]),)))
     return make(Inverse, (product(factors),))
 
 
@@ -465,23 +459,30 @@ def _scalar_factors(e: Expr) -> tuple:
     return coefficient, powers
 
 
+def _scalar_exponents(e: Expr) -> tuple:
+    """A product of scalars as (number, {base: total exponent}), bases in order of appearance."""
+    coefficient, powers = _scalar_factors(e)
+    exponents: dict = {}
+    for base, exponent in powers:
+        exponents[base] = exponents.get(base, 0) + exponent
+    return coefficient, exponents
+
+
+def _scalar_product(coefficient, exponents: dict, left_out=()) -> Expr:
+    """The number times each base to its exponent (those of exponent 0, and ``left_out``, left out)."""
+    factors = [base if p == 1 else make(Power, (base,), (p,)) for base, p in exponents.items()
+               if p != 0 and base not in left_out]
+    body = factors[-1] if factors else None
+    for factor in reversed(factors[:-1]):
+        body = make(Scale, (factor, body))
+    return scaled(coefficient, body, (1, 1))
+
+
 @rule(Scale, "bᵖb^q = b^(p+q) in a product of scalars, numbers in front")
 def combine_scalar_powers(e):
     if not e.is_scalar:
         return None
-    coefficient, powers = _scalar_factors(e)
-    merged: dict = {}
-    for base, exponent in powers:
-        merged[base] = merged.get(base, 0) + exponent
-    factors = [
-        base if exponent == 1 else make(Power, (base,), (exponent,))
-        for base, exponent in merged.items()
-        if exponent != 0
-    ]
-    body = factors[-1] if factors else None
-    for f in reversed(factors[:-1]):
-        body = make(Scale, (f, body))
-    canonical = scaled(coefficient, body, (1, 1))
+    canonical = _scalar_product(*_scalar_exponents(e))
     return None if canonical is e else canonical
 
 
@@ -501,18 +502,9 @@ def _sign_and_absolute_value(exponents: dict) -> list:
 def sign_and_absolute_value(e):
     if not e.is_scalar:
         return None
-    coefficient, powers = _scalar_factors(e)
-    exponents: dict = {}
-    for base, exponent in powers:
-        exponents[base] = exponents.get(base, 0) + exponent
+    coefficient, exponents = _scalar_exponents(e)
     cancelled = _sign_and_absolute_value(exponents)
-    if not cancelled:
-        return None
-    kept = [base if p == 1 else make(Power, (base,), (p,)) for base, p in exponents.items() if base not in cancelled and p != 0]
-    body = kept[-1] if kept else None
-    for factor in reversed(kept[:-1]):
-        body = make(Scale, (factor, body))
-    return scaled(coefficient, body, (1, 1))
+    return _scalar_product(coefficient, exponents, cancelled) if cancelled else None
 
 
 # --- sums -------------------------------------------------------------------------------------------
@@ -557,10 +549,7 @@ def _like_term_key(core: Expr | None):
     keyed by its factors as a multiset, since scalars commute (ab − ba = 0)."""
     if not (isinstance(core, Scale) and core.is_scalar):
         return core
-    coefficient, powers = _scalar_factors(core)
-    exponents: dict = {}
-    for base, exponent in powers:
-        exponents[base] = exponents.get(base, 0) + exponent
+    coefficient, exponents = _scalar_exponents(core)
     return coefficient, frozenset(exponents.items())
 
 
@@ -856,13 +845,20 @@ def trace_of_scale(e):
     return None
 
 
-@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏) = rows·cols; sum(T) = cols for T whose columns sum to one")
+@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏ᵀX) = sum(X𝟏) = sum(X); sum(𝟏) = rows·cols; sum(T) = cols "
+           "for T whose columns sum to one")
 def sum_of_simple(e):
     inner = e.args[0]
     if inner.is_scalar:
         return inner
     if isinstance(inner, Scale):
         return make(Scale, (inner.args[0], make(Sum, (inner.args[1],))))
+    if isinstance(inner, MatMul) and len(inner.args) == 2:  # column or row sums, summed: every entry once
+        first, last = inner.args
+        ones_row, ones_column = (isinstance(f, Ones) and is_one(f.shape[k]) for f, k in ((first, 0), (last, 1)))
+        rest = last if ones_row else first if ones_column else None
+        if rest is not None:
+            return make(Sum, (rest,))
     if isinstance(inner, Ones) or isinstance(inner, Symbol) and inner.columns_sum_to_one:
         size = dim_product(*inner.shape) if isinstance(inner, Ones) else inner.shape[1]
         return number(size) if isinstance(size, int) else make(Const, (), (size,))
@@ -914,14 +910,10 @@ def det_of_product(e):
         return make(Power, (make(Det, (inner.args[0],)),), (-1,))
     if not (isinstance(inner, MatMul) and all(_square(f) for f in inner.args)):
         return None
-    counts: dict = {}
+    exponents: dict = {}
     for factor in inner.args:
-        counts[factor] = counts.get(factor, 0) + 1
-    dets = [make(Det, (f,)) if k == 1 else make(Power, (make(Det, (f,)),), (k,)) for f, k in counts.items()]
-    body = dets[-1]
-    for factor in reversed(dets[:-1]):
-        body = make(Scale, (factor, body))
-    return body
+        exponents[make(Det, (factor,))] = exponents.get(make(Det, (factor,)), 0) + 1
+    return _scalar_product(1, exponents)
 
 
 def _never_negative(s: Expr) -> bool:
@@ -930,7 +922,7 @@ def _never_negative(s: Expr) -> bool:
         s = s.args[1]
     if isinstance(s, Norm) or isinstance(s, Power) and isinstance(s.exponent, int) and s.exponent % 2 == 0:
         return True
-    return isinstance(s, MatMul) and len(s.args) == 2 and s.args[0] is _transpose_of(s.args[1])
+    return isinstance(s, MatMul) and len(s.args) == 2 and s.args[0] is transpose_of(s.args[1])
 
 
 @rule(Norm, "‖s‖ = s for a scalar that is never negative by its form (uᵀu, ‖X‖, s²): ‖xᵀx‖ = xᵀx")
@@ -1036,11 +1028,20 @@ class Simplifier:
         self.memo: dict[Expr, Expr] = {}
         self.trace: list[Rewrite] | None = [] if record else None
         self.cost = Costs()
-        self.naming = bottom_up(names.get, _not_a_let) if names else None
+        self.names = names or {}
+        self.named: dict[Expr, Expr] = {}  # each node met -> it with the names written in, across calls
 
     def __call__(self, root: Expr) -> Expr:
-        result = _Run(self, root).result()
-        return self.naming([result])[0] if self.naming else result
+        if not self.names:
+            return _Run(self, root).result()
+        # named before, so that tanh(Z) and A = let(tanh(Z)) are like terms; and after, for the
+        # definitions that rules build (a let is opaque to them, as the user's definition)
+        return self.with_names(_Run(self, self.with_names(root)).result())
+
+    def with_names(self, root: Expr) -> Expr:
+        """``root`` with each definition in ``names`` written as its name; what earlier calls met
+        is not walked again, so simplifying the L gradients of a network stays linear in L."""
+        return substitute(root, self.names, self.named)
 
 
 def named_intermediates(roots: list) -> dict[Expr, Let]:
@@ -1056,9 +1057,6 @@ def named_intermediates(roots: list) -> dict[Expr, Let]:
             names.setdefault(node.args[0], node)
     return names
 
-
-def _not_a_let(node: Expr) -> bool:
-    return not isinstance(node, Let)
 
 
 class _Run:

@@ -9,7 +9,9 @@ import pytest
 
 import matcalc as mc
 from matcalc import display
+from matcalc.expr import make
 from matcalc.numeric.check import _as_sympy_matrix, entrywise_value
+from matcalc.ops import Add
 from tests.helpers import random_values
 
 n = 3
@@ -27,7 +29,7 @@ EXAMPLES = {
     "quotient": (mc.norm(x) ** -2 * x + 1.5 * x, display.display, str, "x/‖x‖² + 3x/2"),
     "transposed_sum": (A.T @ C.T + C.T @ A.T, display.display, str, "(CA + AC)ᵀ"),
     "inner_product_of_vectors": (mc.frob(x, y) + mc.frob(x.T, y.T), display.display, str, "xᵀy + xᵀy"),
-    "sign_out_of_product": ((-A) @ C + A * (-C), display.display, str, "−AC − A ⊙ C"),
+    "sign_out_of_product": (make(Add, ((-A) @ C, A * (-C), (-A - C.T) @ C)), display.display, str, "−AC − A ⊙ C − (A + Cᵀ)C"),
     "inner_product_as_trace": (mc.trace(A) + mc.frob(A, C), display.display, str, "tr(A) + tr(AᵀC)"),
     "definition": (2 * mc.let("h", x + mu), display.display_unnamed, mc.to_syntax, "2*(x + mu)"),
 }
@@ -69,7 +71,7 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 NAMING_EXAMPLES = {
     "shared_subexpression": (
         (_tanh_chain(8) - y) * (1 - _tanh_chain(8) ** 2),
-        "(t₁ − y) ⊙ (𝟏 − t₁²)\nwhere\n  t₁ = tanh(Atanh(Atanh(Atanh(Atanh(Atanh(Atanh(Atanh(Ax))))))))",
+        "(t₁ − y) ⊙ (𝟏 − t₁²)\nwhere\n  t₁ = tanh(A tanh(A tanh(A tanh(A tanh(A tanh(A tanh(A tanh(Ax))))))))",
     ),
     "nested_subexpression": (
         _nested_chain(8),
@@ -97,4 +99,4 @@ def test_naming_rule_names_its_example_and_keeps_the_value(name):
 def test_a_short_expression_is_printed_whole():
     expr = (_tanh_chain(2) - y) * (1 - _tanh_chain(2) ** 2)
     assert display.automatic_names([expr]).definitions == []
-    assert str(expr) == "(tanh(Atanh(Ax)) − y) ⊙ (𝟏 − tanh(Atanh(Ax))²)"
+    assert str(expr) == "(tanh(A tanh(Ax)) − y) ⊙ (𝟏 − tanh(A tanh(Ax))²)"

@@ -113,6 +113,23 @@ def test_an_unknown_view_is_refused_with_the_choices():
         mc.jacobian(A @ X @ B, X).view("sideways")
 
 
+def test_an_index_form_that_would_hide_dx_inside_a_whole_entry_is_not_written():
+    """An entry of X ⊗ A has no index rule: "(dX ⊗ A)_ij" would read as a formula with dX left in it."""
+    P, C = mc.matrix("P", 2, 2), mc.matrix("C", 2, 3)
+    jacobian = mc.jacobian(mc.kron(P, C), P)
+    assert str(jacobian).splitlines() == [jacobian.view("linear"), jacobian.view("kronecker")]
+    assert "∂" not in str(jacobian) and "index" not in jacobian.latex()
+    with pytest.raises(mc.MatcalcError, match="index form of this derivative is not written"):
+        jacobian.view("index")
+    P0, C0 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.arange(6.0).reshape(2, 3)
+    dense = np.zeros((24, 4))  # ∂vec(P ⊗ C)/∂vec P, column by column: the entries of P one at a time
+    for k in range(4):
+        unit = np.zeros(4)
+        unit[k] = 1.0
+        dense[:, k] = np.kron(unit.reshape(2, 2, order="F"), C0).reshape(-1, order="F")
+    np.testing.assert_allclose(mc.evaluate(jacobian, {P: P0, C: C0}), dense)
+
+
 # --- values: each against NumPy written here, and finite differences of vec F -----------------------
 
 

@@ -404,3 +404,67 @@ def test_an_expression_minus_itself_is_zero_whatever_the_order_of_its_scalar_fac
     S0 = np.array([[2.0, 0.3, 0.1], [0.2, 1.5, 0.4], [0.0, 0.6, 3.0]])
     twice_minus_once = mc.evaluate(mc.simplify(2 * a * b - b * a), {a: a0, Sigma: S0})
     np.testing.assert_allclose(np.ravel(twice_minus_once), [a0 * np.linalg.slogdet(S0 + 5 * np.eye(3))[1]], rtol=1e-12)
+
+
+# --- found by the audit of matrix Jacobians, SymPy interop, means and printing (third audit) --------------------------
+
+
+def test_sympys_function_of_a_matrix_is_refused_not_read_entry_by_entry():
+    """SymPy's exp(X) is the matrix exponential; reading it as exp of each entry was silently wrong."""
+    X = sympy.MatrixSymbol("X", 2, 2)
+    for function in (sympy.exp, sympy.sin, sympy.log):
+        with pytest.raises(mc.OperandError, match="applyfunc"):
+            mc.from_sympy(function(X))
+    M = np.array([[0.3, 1.0], [-0.5, 0.2]])
+    entrywise = mc.from_sympy(X.applyfunc(sympy.exp))
+    np.testing.assert_allclose(mc.evaluate(entrywise, {"X": M}), np.exp(M))
+
+
+@pytest.mark.parametrize("body, expected", [(2, 6.0), (u + 1, 9.0)])
+def test_applyfunc_of_a_constant_is_that_constant_in_every_entry(body, expected):
+    """tr(X.applyfunc(u ↦ 2)) is 2·3 for a 3×3 X, as SymPy itself computes; it was read as tr(2) = 2."""
+    X = sympy.MatrixSymbol("X", 3, 3)
+    written = sympy.Trace(X.applyfunc(sympy.Lambda(u, body)))
+    M = np.diag([1.0, 2.0, 3.0])
+    by_sympy = float(written.xreplace({X: sympy.ImmutableMatrix(M)}).doit())
+    assert by_sympy == expected
+    assert float(mc.evaluate(mc.from_sympy(written), {"X": M})) == pytest.approx(by_sympy)
+
+
+def test_hvp_of_a_symmetric_variable_needs_a_symmetric_direction():
+    S, V = mc.matrix("S", 3, 3, symmetric=True), mc.matrix("V", 3, 3)
+    with pytest.raises(mc.DifferentiationError, match="direction must be symmetric"):
+        mc.hvp(mc.logdet(S), S, V)
+    rng = np.random.default_rng(3)
+    S0 = rng.normal(size=(3, 3))
+    S0 = S0 @ S0.T + 3 * np.eye(3)
+    V0 = rng.normal(size=(3, 3))
+    V0 = (V0 + V0.T) / 2
+    inverse = np.linalg.inv(S0)
+    for direction in ((V + V.T) / 2, mc.matrix("W", 3, 3, symmetric=True)):
+        value = mc.evaluate(mc.hvp(mc.logdet(S), S, direction), {S: S0, V: V0, "W": V0})
+        np.testing.assert_allclose(value, -inverse @ V0 @ inverse, rtol=1e-10)  # d(S⁻¹) = −S⁻¹ dS S⁻¹
+
+
+def test_a_scalar_variable_named_like_a_dimension_is_refused_by_to_sympy():
+    """SymPy would read both as one symbol n, and the variable would become the size."""
+    n = mc.dims("n")[0]
+    with pytest.raises(mc.OperandError, match="share a name"):
+        mc.to_sympy(mc.scalar("n") * mc.matrix("X", n, n))
+
+
+def test_values_of_variables_an_expression_does_not_use_are_left_aside():
+    X = mc.matrix("X", 2, 2)
+    np.testing.assert_allclose(mc.evaluate(X.T, {"X": np.eye(2) * 2, "A": np.ones((2, 2))}), np.eye(2) * 2)
+
+
+def test_a_sum_of_column_or_row_sums_is_the_sum():
+    X = mc.matrix("X", 3, 4)
+    assert mc.simplify(mc.sum(mc.sum(X, axis=0))) == mc.sum(X) == mc.simplify(mc.sum(mc.sum(X, axis=1)))
+    assert mc.grad(mc.sum(mc.mean(X, axis=0) / mc.mean(X)), X) == mc.zeros(3, 4)  # the sum of the ratios is 3·4/3 = 4
+
+
+@pytest.mark.parametrize("limit", [0, -5, True, 2.5, "40"])
+def test_a_drawing_limit_that_is_not_a_number_of_nodes_is_refused(limit):
+    with pytest.raises(mc.OperandError, match="limit"):
+        mc.draw(mc.sum(mc.vector("x", 3)), limit=limit)

@@ -236,3 +236,5 @@ def test_cli_grad_check_code_and_exit_codes():
     assert "(∂ℓ/∂W)_ij" in view.stdout
     assert _cli("--help").returncode == 0 and "matcalc grad" in _cli("--help").stdout
     assert _cli("grad").returncode == 2
+    negated = _cli("grad", "-x'*A*x", "--wrt", "x")  # an expression that starts with a minus is no option
+    assert negated.returncode == 0 and "∂/∂x = −(A + Aᵀ)x" in negated.stdout, negated.stderr

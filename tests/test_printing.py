@@ -74,7 +74,7 @@ def test_deep_expression_prints_without_recursion():
     e = x
     for _ in range(5000):
         e = mc.tanh(A @ e)
-    assert str(e).startswith("tanh(Atanh(")
+    assert str(e).startswith("tanh(A tanh(")
 
 
 def test_a_row_that_sums_transposed_columns_prints_as_one_transpose():
@@ -97,3 +97,45 @@ def test_a_quotient_in_front_of_a_factor_takes_the_factor_into_its_numerator():
     assert str((mc.sum(x) / s) * x) == "sum(x)x/s"
     assert str(mc.sum(x) / s) == "sum(x)/s"
     assert mc.latex(mc.sum(mc.matrix("Y", n, N)) / (n * N)) == "\\frac{\\operatorname{sum}\\left(Y\\right)}{N n}"
+
+
+def test_what_a_scaling_by_a_quotient_prints_reads_as_its_value():
+    """a/bX reads as a/(bX): a scaling with a reciprocal in it prints as one quotient, its sign in
+    front (third audit: st/2Y, 2sum(X)/4Y, s/tx/u, (−x)/2 and x/(−s) before)."""
+    t, u = mc.scalar("t"), mc.scalar("u")
+    X2, Y2 = mc.matrix("X", 2, 2), mc.matrix("Y", 2, 2)
+    cases = [
+        ((s * (t / 2)) * Y2, "stY/2"),
+        ((2 * mc.mean(X2)) * Y2, "2sum(X)Y/4"),
+        (mc.mean(X2) * mc.mean(X2) * Y2, "sum(X)sum(X)Y/16"),
+        ((mc.mean(X2) / (s * s + 1)) * Y2, "sum(X)Y/(4(ss + 1))"),
+        ((s / t) / u * x, "sx/(tu)"),
+        (0.5 / s * x, "x/(2s)"),
+        (-x / 2, "−x/2"),
+        (x / (-s), "−x/s"),
+        ((-s / 2) * (x / (-t)), "sx/(2t)"),
+    ]
+    for expr, shown in cases:
+        assert str(expr) == shown
+
+
+def test_a_name_before_a_function_is_spaced_and_a_raised_factor_is_enclosed():
+    """s tanh(x), not stanh(x); a tan(x), not atan(x); (t^s)x, not t^sx, which reads as t^(sx)."""
+    a, t = mc.scalar("a"), mc.scalar("t")
+    assert str(s * mc.tanh(x)) == "s tanh(x)" and str(a * mc.tan(x)) == "a tan(x)"
+    assert str(s * mc.det(A) * A) == "s det(A)A" and str(A @ mc.tanh(x)) == "A tanh(x)"
+    assert str(2 * mc.tanh(x)) == "2tanh(x)" and str(A.T @ mc.tanh(x)) == "Aᵀtanh(x)"
+    assert str((t**s) * x) == "(t^s)x" and str(x**s) == "x^s"
+
+
+def test_sizes_that_are_powers_print_as_powers():
+    n = mc.dims("n")[0]
+    S = mc.matrix("S", n, n)
+    assert str(mc.mean(S)) == "sum(S)/n²" and mc.latex(mc.mean(S)) == "\\frac{\\operatorname{sum}\\left(S\\right)}{n^{2}}"
+    assert "n²×n²" in repr(mc.jacobian(S @ S, S))
+
+
+def test_an_intermediate_named_like_a_variable_prints_apart_from_it():
+    W1, X = mc.matrix("W1", 4, 3), mc.matrix("X", 3, 5)
+    hidden = mc.let("X", mc.tanh(W1 @ X))
+    assert str(mc.grad(mc.sum(hidden * hidden), W1)) == "2(X⁽¹⁾ ⊙ (𝟏𝟏ᵀ − X⁽¹⁾^∘2))Xᵀ"

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..diff import _check_loss, _check_variables, grad
+from ..diff import grad, validated_loss, validated_variables
 from ..errors import EvaluationError, MatcalcError
 from ..expr import Expr, Let, Symbol
 from ..jacobians import Jacobian
 from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
-from ..shapes import dim_product, shape_str
+from ..shapes import dim_product, resolve_dim, shape_str
 from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
@@ -142,7 +142,7 @@ def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: in
     inverted, positive = _roles(loss)
     values = {}
     for symbol in symbols_of([loss, *formulas]):
-        shape = tuple(int(sympy.sympify(d).subs(sizes)) for d in symbol.shape)
+        shape = tuple(resolve_dim(d, sizes) for d in symbol.shape)
         if symbol in positive or attempt > 0:
             value = rng.uniform(0.5, 1.5, size=shape)
         else:
@@ -338,8 +338,8 @@ def check(
     >>> mc.check(loss, W, gradient=mc.tanh(W @ a) @ a.T).ok
     False
     """
-    loss = _check_loss(loss, "check")
-    variables, single = _check_variables(wrt, "check")
+    loss = validated_loss(loss, "check")
+    variables, single = validated_variables(wrt, "check")
     if order == 2:
         return _check_hessian(loss, variables, gradient, dims, values, seed)
     if order != 1:
@@ -354,7 +354,7 @@ def check(
     shape_notes = [
         f"∂ℓ/∂{v.label}: the formula has shape {shape_str(f.shape)}, the variable {shape_str(v.shape)}"
         for v, f in zip(variables, formulas)
-        if tuple(int(sympy.sympify(d).subs(sizes)) for d in f.shape) != tuple(int(sympy.sympify(d).subs(sizes)) for d in v.shape)
+        if tuple(resolve_dim(d, sizes) for d in f.shape) != tuple(resolve_dim(d, sizes) for d in v.shape)
     ]
     if shape_notes:
         report = OracleReport("shapes", False, float("inf"), float("inf"), note="; ".join(shape_notes))
@@ -488,7 +488,7 @@ def _checked(function: Expr, x: Symbol, formula: Expr, dims, values, seed: int, 
     matrices = not (function.shape[1] == 1 and x.shape[1] == 1)
     label = ("∂²ℓ/∂" if second_order_of is not None else "∂vec f/∂vec " if matrices else "∂f/∂")
     expected = [dim_product(*function.shape), dim_product(*x.shape)]
-    if [_size(d, sizes) for d in formula.shape] != [_size(d, sizes) for d in expected]:
+    if [resolve_dim(d, sizes) for d in formula.shape] != [resolve_dim(d, sizes) for d in expected]:
         note = f"the formula has shape {shape_str(formula.shape)}; ∂vec f/∂vec {x.label} has {shape_str(tuple(expected))}"
         report = OracleReport("shapes", False, float("inf"), float("inf"), note=note)
         return CheckResult(False, float("inf"), float("inf"), [report], {x: formula}, shown, values or {}, seed, label)
@@ -496,10 +496,6 @@ def _checked(function: Expr, x: Symbol, formula: Expr, dims, values, seed: int, 
     ok = all(r.ok for r in reports)
     return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
                        reports, {x: formula}, shown, point, seed, label)
-
-
-def _size(dim, sizes: dict) -> int:
-    return int(sympy.sympify(dim).subs(sizes))
 
 
 def check_jacobian(f: Expr, x: Symbol, jacobian: Expr | Jacobian | None = None, dims: dict | None = None, values: dict | None = None,
@@ -545,7 +541,7 @@ def check_jacobian(f: Expr, x: Symbol, jacobian: Expr | Jacobian | None = None, 
     """
     if not isinstance(f, Expr):
         raise MatcalcError("check_jacobian: f must be a matcalc expression")
-    (x,), _ = _check_variables(x, "check_jacobian")
+    (x,), _ = validated_variables(x, "check_jacobian")
     formula = _as_formula(symbolic_jacobian(f, x) if jacobian is None else jacobian, "check_jacobian")
     return _checked(f, x, formula, dims, values, seed)
 

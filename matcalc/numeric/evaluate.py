@@ -40,8 +40,9 @@ def _lookup(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
                 raise EvaluationError(f"evaluate: several variables are named {key!r}; key the values by the variables")
             if matches:
                 arrays[matches[0]] = value
-            else:
-                sizes[sympy.Symbol(key, integer=True, positive=True)] = value
+            elif np.ndim(value) == 0 and not isinstance(value, (float, np.floating)):
+                sizes[sympy.Symbol(key, integer=True, positive=True)] = value  # a size, as "N": 5
+            # else: the value of a variable this expression does not use (one dict for several expressions)
         else:
             raise EvaluationError(f"evaluate: a key must be a variable, a dimension or a name, got {key!r}")
     for dim, size in sizes.items():

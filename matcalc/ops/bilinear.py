@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..expr import Const, Expr, Identity, make
 from ..printing.notation import PREC_HADAMARD, PREC_POSTFIX, PREC_PRODUCT, Notation, infix, template
 from ..shapes import dim_product, is_one, same_dim, shape_str
-from .linear import Add, Commutation, DiagMat, Transpose, Unvec, Vec
+from .linear import Add, Commutation, DiagMat, Transpose, Unvec, Vec, transpose_of
 
 
 def product_rule(node: Expr, dargs: list) -> Expr:
@@ -50,7 +50,7 @@ class MatMul(Expr):
         # A chain that reads the same backwards with every factor transposed, e.g. AᵀA or XᵀSX.
         factors = self.args
         return self.is_scalar or all(
-            _transposed(a) is b for a, b in zip(factors, reversed(factors))
+            transpose_of(a) is b for a, b in zip(factors, reversed(factors))
         )
 
     def pullback(self, index, adjoint):
@@ -72,7 +72,7 @@ class MatMul(Expr):
         factor = self.args[index]
         left, right = list(self.args[:index]), list(self.args[index + 1 :])
         before = _product(left) if left else make(Identity, (), (factor.shape[0],))
-        after = _transposed(_product(right)) if right else make(Identity, (), (factor.shape[1],))
+        after = transpose_of(_product(right)) if right else make(Identity, (), (factor.shape[1],))
         if is_one(after.shape[0]) and is_one(before.shape[1]):
             return make(MatMul, (before, after))
         return make(Kron, (after, before))
@@ -86,14 +86,6 @@ class MatMul(Expr):
             result = result * factor
         return result
 
-
-
-def _transposed(expr: Expr) -> Expr:
-    if isinstance(expr, Transpose):
-        return expr.args[0]
-    if expr.is_symmetric:
-        return expr
-    return make(Transpose, (expr,))
 
 
 def negated(node: Expr) -> Expr | None:

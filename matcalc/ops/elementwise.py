@@ -18,7 +18,7 @@ from ..expr import Expr, Zero, as_expr, make
 from ..printing.notation import call
 from ..registry import register_function
 
-_u = sympy.Symbol("u", real=True)
+ENTRY = sympy.Symbol("u", real=True)  # the entry u in every elementwise formula f(u)
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 # helper name in generated code -> its function: unique in the process, so no two functions
 # ever share a helper (f' and a user's f_prime, or "ﬀ" and "ff", which Python reads as one name)
@@ -54,7 +54,7 @@ class ElementwiseFunction:
         torch_template: str | None = None,
     ):
         self.name = name
-        self.formula = formula  # in the variable _u
+        self.formula = formula  # in the variable ENTRY
         self.text = text
         self.latex = latex
         self.numpy_template = numpy_template
@@ -91,7 +91,7 @@ class ElementwiseFunction:
 
     def derived_function(self) -> ElementwiseFunction:
         if self._derived is None:
-            formula = sympy.simplify(sympy.diff(self.formula, _u))
+            formula = sympy.simplify(sympy.diff(self.formula, ENTRY))
             derived = ElementwiseFunction(self.name + "'", formula, self.text + "'", _prime_latex(self.latex))
             derived.parent = self
             problem = derived.numpy_problem()
@@ -132,7 +132,7 @@ class ElementwiseFunction:
         """The definition generated code needs for a function without a NumPy template."""
         if self.numpy_template:
             return None
-        body = _array_code(self.formula.subs(_u, sympy.Symbol("u")))
+        body = _array_code(self.formula.subs(ENTRY, sympy.Symbol("u")))
         if self.formula.is_number:
             body = f"numpy.full(numpy.shape(u), {body}, dtype=float)"
         return f"def {self.identifier}(u):\n    return {body}\n"
@@ -252,7 +252,7 @@ class Elementwise(Expr):
 
     def entrywise(self, args, size):
         formula = self.function.formula
-        return args[0].applyfunc(lambda entry: formula.subs(_u, entry))
+        return args[0].applyfunc(lambda entry: formula.subs(ENTRY, entry))
 
     @property
     def notation(self):
@@ -320,7 +320,7 @@ def apply(function: ElementwiseFunction, x) -> Expr:
 def _sigmoid_prime() -> ElementwiseFunction:
     return ElementwiseFunction(
         "sigmoid'",
-        sympy.exp(-_u) / (1 + sympy.exp(-_u)) ** 2,  # d/du 1/(1 + e⁻ᵘ), written out: sympy.simplify costs 0.1 s at import
+        sympy.exp(-ENTRY) / (1 + sympy.exp(-ENTRY)) ** 2,  # d/du 1/(1 + e⁻ᵘ), written out: sympy.simplify costs 0.1 s at import
         "σ'",
         "\\sigma'",
         numpy_template="_sigmoid_prime({x}{out})",
@@ -331,52 +331,52 @@ def _sigmoid_prime() -> ElementwiseFunction:
 
 sigmoid_prime_f = _built_in_function(_sigmoid_prime())
 _RELU_PRIME = _built_in_function(ElementwiseFunction(
-    "relu'", sympy.Heaviside(_u, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})",
+    "relu'", sympy.Heaviside(ENTRY, 0), "relu'", "\\operatorname{relu}'", numpy_template="np.heaviside({x}, 0.0{out})",
     jax_template="jnp.heaviside({x}, 0.0)", torch_template="({x} > 0).to({x}.dtype)",
 ))
 _RELU_PRIME._derivative = lambda x, fx: make(Zero, (), x.shape)
 _SIGN = ElementwiseFunction(
-    "sign", sympy.sign(_u), "sign", "\\operatorname{sign}", "np.sign({x}{out})",
+    "sign", sympy.sign(ENTRY), "sign", "\\operatorname{sign}", "np.sign({x}{out})",
     jax_template="jnp.sign({x})", torch_template="torch.sign({x})",
 )
 _SIGN._derivative = lambda x, fx: make(Zero, (), x.shape)
 
 exp_f = _register(ElementwiseFunction(
-    "exp", sympy.exp(_u), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx,
+    "exp", sympy.exp(ENTRY), "exp", "\\exp", "np.exp({x}{out})", derivative=lambda x, fx: fx,
     jax_template="jnp.exp({x})", torch_template="torch.exp({x})",
 ))
 log_f = _register(
     ElementwiseFunction(
-        "log", sympy.log(_u), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1, "positive",
+        "log", sympy.log(ENTRY), "log", "\\log", "np.log({x}{out})", lambda x, fx: x**-1, "positive",
         jax_template="jnp.log({x})", torch_template="torch.log({x})",
     )
 )
 sin_f = _register(ElementwiseFunction(
-    "sin", sympy.sin(_u), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x),
+    "sin", sympy.sin(ENTRY), "sin", "\\sin", "np.sin({x}{out})", lambda x, fx: apply(cos_f, x),
     jax_template="jnp.sin({x})", torch_template="torch.sin({x})",
 ))
 cos_f = _register(
     ElementwiseFunction(
-        "cos", sympy.cos(_u), "cos", "\\cos", "np.cos({x}{out})", lambda x, fx: -apply(sin_f, x),
+        "cos", sympy.cos(ENTRY), "cos", "\\cos", "np.cos({x}{out})", lambda x, fx: -apply(sin_f, x),
         jax_template="jnp.cos({x})", torch_template="torch.cos({x})",
     )
 )
 tan_f = _register(
     ElementwiseFunction(
-        "tan", sympy.tan(_u), "tan", "\\tan", "np.tan({x}{out})", lambda x, fx: 1 + fx**2,
+        "tan", sympy.tan(ENTRY), "tan", "\\tan", "np.tan({x}{out})", lambda x, fx: 1 + fx**2,
         jax_template="jnp.tan({x})", torch_template="torch.tan({x})",
     )
 )
 tanh_f = _register(
     ElementwiseFunction(
-        "tanh", sympy.tanh(_u), "tanh", "\\tanh", "np.tanh({x}{out})", lambda x, fx: 1 - fx**2,
+        "tanh", sympy.tanh(ENTRY), "tanh", "\\tanh", "np.tanh({x}{out})", lambda x, fx: 1 - fx**2,
         jax_template="jnp.tanh({x})", torch_template="torch.tanh({x})",
     )
 )
 sigmoid_f = _register(
     ElementwiseFunction(
         "sigmoid",
-        1 / (1 + sympy.exp(-_u)),
+        1 / (1 + sympy.exp(-ENTRY)),
         "σ",
         "\\sigma",
         "_sigmoid({x}{out})",
@@ -388,7 +388,7 @@ sigmoid_f = _register(
 relu_f = _register(
     ElementwiseFunction(
         "relu",
-        sympy.Max(0, _u),
+        sympy.Max(0, ENTRY),
         "relu",
         "\\operatorname{relu}",
         "np.maximum({x}, 0.0{out})",
@@ -399,13 +399,13 @@ relu_f = _register(
 )
 sqrt_f = _register(
     ElementwiseFunction(
-        "sqrt", sympy.sqrt(_u), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1, "positive",
+        "sqrt", sympy.sqrt(ENTRY), "√", "\\sqrt", "np.sqrt({x}{out})", lambda x, fx: 0.5 * fx**-1, "positive",
         jax_template="jnp.sqrt({x})", torch_template="torch.sqrt({x})",
     )
 )
 abs_f = _register(
     ElementwiseFunction(
-        "abs", sympy.Abs(_u), "abs", "\\operatorname{abs}", "np.abs({x}{out})",
+        "abs", sympy.Abs(ENTRY), "abs", "\\operatorname{abs}", "np.abs({x}{out})",
         derivative=lambda x, fx: make(Elementwise, (x,), (_SIGN,)),
         jax_template="jnp.abs({x})", torch_template="torch.abs({x})",
     )
@@ -414,7 +414,7 @@ sign_f = _register(_SIGN)
 softplus_f = _register(
     ElementwiseFunction(
         "softplus",
-        sympy.log(1 + sympy.exp(_u)),
+        sympy.log(1 + sympy.exp(ENTRY)),
         "softplus",
         "\\operatorname{softplus}",
         "np.logaddexp(0.0, {x}{out})",
@@ -426,7 +426,7 @@ softplus_f = _register(
 logsigmoid_f = _register(
     ElementwiseFunction(
         "logsigmoid",
-        -sympy.log(1 + sympy.exp(-_u)),
+        -sympy.log(1 + sympy.exp(-ENTRY)),
         "log σ",
         "\\log\\sigma",
         "np.negative(np.logaddexp(0.0, -{x}){out})",  # −softplus(−u): finite where log(σ(u)) underflows
@@ -437,6 +437,14 @@ logsigmoid_f = _register(
 )
 
 _USER_FUNCTIONS: dict[str, ElementwiseFunction] = {}  # by NFKC-normalised name, as Python reads identifiers
+
+
+def function_with_formula(formula: sympy.Expr) -> ElementwiseFunction | None:
+    """The elementwise function whose formula in :data:`ENTRY` is ``formula``, if there is one:
+    built-in ones (σ, softplus, relu, σ', …) first, then the user's and the derivatives made so far."""
+    candidates = [*_BUILT_IN.values(), *_USER_FUNCTIONS.values()]
+    candidates += [f._derived for f in candidates if f._derived is not None]
+    return next((f for f in candidates if f.formula == formula), None)
 
 
 def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
@@ -482,13 +490,13 @@ def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
         raise OperandError(f"elementwise: {name!r} is a built-in function; choose another name")
     if not isinstance(function, sympy.Lambda) or len(function.variables) != 1:
         raise OperandError("elementwise: give a sympy.Lambda of exactly one variable, e.g. Lambda(u, u**3)")
-    fn = _user_function(name, function.expr.subs(function.variables[0], _u))
+    fn = _user_function(name, function.expr.subs(function.variables[0], ENTRY))
 
     def builder(x):
         return apply(fn, x)
 
     builder.__name__ = key
-    builder.__doc__ = f"The elementwise function {name}(u) = {fn.formula.subs(_u, sympy.Symbol('u'))}."
+    builder.__doc__ = f"The elementwise function {name}(u) = {fn.formula.subs(ENTRY, sympy.Symbol('u'))}."
     return builder
 
 
@@ -508,13 +516,13 @@ def _user_function(name: str, formula: sympy.Expr) -> ElementwiseFunction:
     unknown = formula.atoms(sympy.core.function.AppliedUndef)
     if unknown:
         raise OperandError(f"elementwise {name!r}: the formula uses undefined functions {sorted(map(str, unknown))}")
-    extra = formula.free_symbols - {_u}
+    extra = formula.free_symbols - {ENTRY}
     if extra:
         raise OperandError(f"elementwise {name!r}: the formula has free symbols {sorted(map(str, extra))}")
     fn = ElementwiseFunction(name, formula, name, f"\\operatorname{{{name}}}")
     problem = fn.numpy_problem()
     if problem:
-        raise OperandError(f"elementwise {name!r}: {formula.subs(_u, sympy.Symbol('u'))} cannot be computed: {problem}")
+        raise OperandError(f"elementwise {name!r}: {formula.subs(ENTRY, sympy.Symbol('u'))} cannot be computed: {problem}")
     try:
         fn.derived_function()
     except DifferentiationError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import sympy
 
 from ..errors import OperandError, ShapeError
@@ -34,7 +36,8 @@ class Add(Expr):
 
     @property
     def is_symmetric(self):
-        return all(term.is_symmetric for term in self.args)
+        # each term's transpose is a term too, as many times: S + T, V + Vᵀ, AB + BᵀAᵀ
+        return Counter(self.args) == Counter(transpose_of(term) for term in self.args)
 
     def pullback(self, index, adjoint):
         return adjoint
@@ -123,6 +126,13 @@ class Transpose(Expr):
     def entrywise(self, args, size):
         return args[0].T
 
+
+
+def transpose_of(expr: Expr) -> Expr:
+    """Xᵀ as simply as it is written: X for a transpose Xᵀ, X itself for a symmetric X, else Xᵀ."""
+    if isinstance(expr, Transpose):
+        return expr.args[0]
+    return expr if expr.is_symmetric else make(Transpose, (expr,))
 
 
 class Trace(Expr):

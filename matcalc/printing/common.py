@@ -15,34 +15,58 @@ a long expression is written as a body and a "where" block that defines each nam
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 import sympy
 
 from .. import graph
 from ..display import AutomaticName, automatic_names, display
-from ..expr import Const, Expr, Let, Symbol
-from .notation import PREC_ADD, PREC_ATOM, PREC_NEG, PREC_POSTFIX, PREC_PRODUCT, Notation, operand_precedence
+from ..expr import Const, Expr, Let, Symbol, not_a_let
+from .notation import (
+    PREC_ADD,
+    PREC_ATOM,
+    PREC_NEG,
+    PREC_POSTFIX,
+    PREC_PRODUCT,
+    Notation,
+    operand_precedence,
+    split_name,
+)
 
-_NAME_WITH_INDEX = re.compile(r"^([^\W\d_]|[^\W\d_][^\W\d_]+?)_?([0-9]+)$")  # letters (W, δ, alpha) and an index
 _FLOAT_WITH_EXPONENT = re.compile(r"^(-?)([0-9.]+)e([-+]?)0*([0-9]+)$")
 
 
 class Text:
     """Printed text as pieces (strings and other Texts), joined into one string only when asked.
 
-    ``first`` is its first character, which is all the printer needs to see of an operand's
-    text (to put a times sign before a digit)."""
+    ``head`` is its first few characters and ``last`` its last one, which is all the printer
+    needs to see of an operand's text (to put a times sign before a digit, a space between a
+    name and a function: s tanh(x), not stanh(x))."""
 
-    __slots__ = ("parts", "first")
+    __slots__ = ("parts", "head", "last")
 
     def __init__(self, parts: tuple):
         self.parts = parts
-        self.first = ""
+        self.head = ""
         for part in parts:
-            self.first = part[:1] if isinstance(part, str) else part.first
-            if self.first:
+            self.head += part[:_HEAD] if isinstance(part, str) else part.head
+            if len(self.head) >= _HEAD:
                 break
+        self.last = ""
+        for part in reversed(parts):
+            self.last = part[-1:] if isinstance(part, str) else part.last
+            if self.last:
+                break
+
+    @property
+    def first(self) -> str:
+        return self.head[:1]
+
+    @property
+    def is_one_word(self) -> bool:
+        """Whether the text is short and has no space (X_ij, 2), so that it needs no parentheses."""
+        return " " not in self.head and len(self.head) < _HEAD
 
     def __str__(self) -> str:
         out, stack = [], [self]
@@ -70,8 +94,22 @@ def joined(separator: str, parts) -> Text:
     return Text(tuple(pieces))
 
 
+_HEAD = 8  # characters of a text's start kept at hand: enough to see a function name and its "("
+_CALL = re.compile(r"[^\W\d_]{2,}\(")  # a function written by name: tanh(, sum(, det(
+
+
 def first_character(piece) -> str:
     return piece[:1] if isinstance(piece, str) else piece.first
+
+
+def _head(piece) -> str:
+    return piece[:_HEAD] if isinstance(piece, str) else piece.head
+
+
+def _ends_in_a_letter(piece) -> bool:
+    """Whether the text ends in a letter (s, σ), not a mark written as one (the ᵀ of Aᵀ)."""
+    last = piece[-1:] if isinstance(piece, str) else piece.last
+    return last.isalpha() and unicodedata.category(last) != "Lm"
 
 
 def postorder(roots, into_lets: bool = True) -> list[Expr]:
@@ -79,7 +117,7 @@ def postorder(roots, into_lets: bool = True) -> list[Expr]:
 
     With ``into_lets=False`` a named intermediate is a leaf: its definition is not visited.
     """
-    return graph.postorder(roots, None if into_lets else _not_a_let)
+    return graph.postorder(roots, None if into_lets else not_a_let)
 
 
 def _names_in(roots) -> list[Expr]:
@@ -97,21 +135,12 @@ def compact_names(roots, named: list | None = None) -> bool:
     return all(len(split_name(node.label)[0]) == 1 for node in names)
 
 
-def _not_a_let(node: Expr) -> bool:
-    return not isinstance(node, Let)
-
 
 def _not_an_automatic_name(node: Expr) -> bool:
     return not isinstance(node, AutomaticName)
 
 
 _DIGITS = frozenset("0123456789")
-
-
-def split_name(label: str) -> tuple[str, str]:
-    """A name and its numeric index: 'W1' and 'W_1' → ('W', '1'), 'δ3' → ('δ', '3')."""
-    match = _NAME_WITH_INDEX.match(label)
-    return (match.group(1), match.group(2)) if match else (label, "")
 
 
 def float_parts(value: float) -> tuple[str, str, int | None]:
@@ -227,14 +256,21 @@ class Printer:
         return joined(self.mark(notation), parts), notation.precedence
 
     def format_product(self, node, notation):
-        return self.juxtapose([self.operand(arg, PREC_PRODUCT + 1, type(node)) for arg in node.args]), PREC_PRODUCT
+        parts = [self.factor(arg, PREC_PRODUCT + 1, type(node), last=k == len(node.args) - 1) for k, arg in enumerate(node.args)]
+        return self.juxtapose(parts), PREC_PRODUCT
+
+    def factor(self, node, min_prec: int, chain: type | None = None, last: bool = False):
+        """An operand written beside the next: X^s before a factor would read as X^(s…) in text, so it is (X^s)."""
+        if not last and not self.latex and node.notation.kind == "raised":
+            return self.parens(self.results[node][0])
+        return self.operand(node, min_prec, chain)
 
     def format_scale(self, node, notation):
         coefficient, body = node.args
         if coefficient.notation.kind == "number" and coefficient.value == 1:
             return self.operand(body, PREC_PRODUCT), PREC_PRODUCT
         coefficient_prec = PREC_ATOM if coefficient.notation.kind == "product" else PREC_PRODUCT
-        return self.juxtapose([self.operand(coefficient, coefficient_prec), self.operand(body, PREC_PRODUCT)]), PREC_PRODUCT
+        return self.juxtapose([self.factor(coefficient, coefficient_prec), self.operand(body, PREC_PRODUCT)]), PREC_PRODUCT
 
     def format_sum(self, node, notation):
         """Terms joined by + and −: a negative term is subtracted (a − b, never a + −b)."""
@@ -296,11 +332,11 @@ class Printer:
 
     def juxtapose(self, parts: list) -> Text:
         out = [parts[0]]
-        for part in parts[1:]:
+        for before, part in zip(parts, parts[1:]):
             if first_character(part) in _DIGITS:  # 2·3 and c·2A, not 23 and c2A (𝟏 is no digit here)
                 out.append(self.times_sign())
-            elif not self.compact or self.latex:
-                out.append(" ")
+            elif not self.compact or self.latex or _ends_in_a_letter(before) and _CALL.match(_head(part)):
+                out.append(" ")  # s tanh(x): stanh(x) would read as a function called stanh
             out.append(part)
         return Text(tuple(out))
 
@@ -315,17 +351,22 @@ def let_layers(roots) -> dict[Let, int]:
 
 
 def _numbered_lets(nodes: list) -> dict[Let, int]:
+    """Lets that share a name with another let, or with a variable (X = let("X", tanh(WX))), numbered."""
     by_label: dict[str, list[Let]] = {}
+    variables = {node.label for node in nodes if isinstance(node, Symbol)}
     for node in nodes:
         if isinstance(node, Let):
             by_label.setdefault(node.label, []).append(node)
-    return {let: k for lets in by_label.values() if len(lets) > 1 for k, let in enumerate(lets, 1)}
+    return {let: k for label, lets in by_label.items() if len(lets) > 1 or label in variables
+            for k, let in enumerate(lets, 1)}
 
 
 def _dim_precedence(value) -> int:
     """The precedence of a constant made of dimensions: (3 + n)/2 prints as n/2 + 3/2."""
     if value.is_Add:
         return PREC_ADD
+    if value.is_Pow and value.exp.is_Integer and value.exp > 0:  # n²
+        return PREC_POSTFIX
     if value.is_Mul or value.is_Pow or (value.is_Rational and not value.is_Integer):
         return PREC_PRODUCT
     return PREC_ATOM

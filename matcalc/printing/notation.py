@@ -9,7 +9,17 @@ parent asks for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_NAME_WITH_INDEX = re.compile(r"^([^\W\d_]|[^\W\d_][^\W\d_]+?)_?([0-9]+)$")  # letters (W, δ, alpha) and an index
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def split_name(label: str) -> tuple[str, str]:
+    """A name and its numeric index, as printed: 'W1', 'W_1' and 'W₁' → ('W', '1'), 'δ3' → ('δ', '3')."""
+    match = _NAME_WITH_INDEX.match(label.translate(_SUBSCRIPT_DIGITS))
+    return (match.group(1), match.group(2)) if match else (label, "")
 
 PREC_ADD = 10
 PREC_HADAMARD = 15

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..expr import PRINTERS, Expr
+from ..shapes import dim_str
 from .common import Printer, Text, cat, split_name
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -45,7 +46,7 @@ class TextPrinter(Printer):
         return ("−" if sign else "") + (power if digits == "1" else f"{digits}·{power}")
 
     def dim_text(self, value) -> str:
-        return str(value).replace("*", "")
+        return dim_str(value, times="")
 
     def over(self, numerator, denominator) -> Text:
         return cat(numerator, "/", denominator)
