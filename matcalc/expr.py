@@ -323,6 +323,11 @@ class Expr:
         """``sympy.sympify(expr)``: the SymPy matrix expression (see :func:`matcalc.to_sympy`)."""
         return PRINTERS["sympy"](self)  # matcalc.interop fills it in
 
+    def sympy_form(self, args: list):
+        """This node in SymPy, given its arguments in SymPy (``mc.to_sympy``); an operation
+        without a counterpart there says so."""
+        raise OperandError(f"to_sympy: {type(self).__name__} has no counterpart in SymPy: {str(self)[:80]}")
+
 
 # --- leaves -------------------------------------------------------------------------------
 
@@ -372,6 +377,9 @@ class Symbol(Expr):
     def entrywise(self, args, size):
         raise AssertionError("the oracle binds symbols itself")
 
+    def sympy_form(self, args):
+        return sympy.Symbol(self.label) if self.kind == "scalar" else sympy.MatrixSymbol(self.label, *self.shape)
+
 
 
 class Const(Expr):
@@ -404,6 +412,9 @@ class Const(Expr):
             return sympy.Matrix([[size(value)]])
         return sympy.Matrix([[sympy_number(value)]])
 
+    def sympy_form(self, args):
+        return self.value if isinstance(self.value, sympy.Expr) else sympy_number(self.value)
+
 
 
 class Identity(Expr):
@@ -431,6 +442,9 @@ class Identity(Expr):
 
     def entrywise(self, args, size):
         return sympy.eye(size(self.shape[0]))
+
+    def sympy_form(self, args):
+        return sympy.Identity(self.shape[0])
 
 
 
@@ -460,6 +474,9 @@ class Ones(Expr):
     def entrywise(self, args, size):
         return sympy.ones(size(self.shape[0]), size(self.shape[1]))
 
+    def sympy_form(self, args):
+        return sympy.S.One if self.is_scalar else sympy.OneMatrix(*self.shape)
+
 
 class Zero(Expr):
     __slots__ = ()
@@ -486,6 +503,9 @@ class Zero(Expr):
 
     def entrywise(self, args, size):
         return sympy.zeros(size(self.shape[0]), size(self.shape[1]))
+
+    def sympy_form(self, args):
+        return sympy.S.Zero if self.is_scalar else sympy.ZeroMatrix(*self.shape)
 
 
 class Let(Expr):
@@ -524,6 +544,9 @@ class Let(Expr):
         return args[0]
 
     def entrywise(self, args, size):
+        return args[0]
+
+    def sympy_form(self, args):
         return args[0]
 
 

@@ -3,7 +3,7 @@
 :func:`from_sympy` reads what SymPy users write (``MatrixSymbol``, ``MatMul``, ``MatAdd``,
 ``Transpose``, ``Inverse``, ``Trace``, ``Determinant``, ``HadamardProduct``, ``applyfunc``, …)
 so that matcalc can differentiate it; :func:`to_sympy` writes a matcalc expression, a gradient
-say, as a SymPy matrix expression.  Both walk the tree iteratively (no recursion), so deep
+say, as a SymPy matrix expression: each operation's record writes itself (``sympy_form``).  Both walk the tree iteratively (no recursion), so deep
 expressions convert as easily as shallow ones.
 
 The correspondence, one row per matcalc operation:
@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -49,31 +50,8 @@ from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalMatrix, Diag
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .errors import MatcalcError, OperandError
-from .expr import PRINTERS, Const, Expr, Identity, Let, Ones, Symbol, Zero, const, make, matrix, scalar, vector
+from .expr import PRINTERS, Expr, Identity, Ones, Symbol, Zero, const, make, matrix, scalar, vector
 from .graph import postorder
-from .ops import (
-    Add,
-    Det,
-    DiagMat,
-    DiagVec,
-    Elementwise,
-    Frob,
-    Hadamard,
-    Inverse,
-    Kron,
-    LogDet,
-    LogSumExp,
-    MatMul,
-    Norm,
-    Power,
-    PowerOf,
-    Scale,
-    Softmax,
-    Sum,
-    Trace,
-    Transpose,
-    Vec,
-)
 from .ops.elementwise import ENTRY, apply, elementwise, function_with_formula
 from .registry import FUNCTIONS
 from .shapes import as_dim
@@ -103,7 +81,6 @@ def _no_counterpart(node, direction: str) -> OperandError:
         "MatrixElement": "only the entry [0, 0] of a 1×1 expression is read (matcalc works with whole matrices)",
         "Sum": "an indexed sum has no matrix form here; write it with OneMatrix (𝟏ᵀx) instead",
         "Lambda": "a Lambda is read only as the function of X.applyfunc(...)",
-        "KronContract": "it is the adjoint of a Kronecker factor, which SymPy does not write",
     }
     hint = hints.get(name, "")
     return OperandError(f"{direction}: {name} has no counterpart" + (f" ({hint})" if hint else "")
@@ -177,8 +154,9 @@ def from_sympy(expr: sympy.Basic, symmetric: Iterable[str] = ()) -> Expr:
     bound: dict[sympy.Basic, sympy.Basic] = {}  # a Lambda's variable -> the matrix it is applied to
     for eaf, (variable, _) in lambdas.items():
         bound[variable] = eaf.expr
+    reading = _Reading(done, bound, lambdas, symmetric, dimension_names)
     for node in order:
-        done[node] = _from_node(node, done, bound, lambdas, symmetric, dimension_names)
+        done[node] = _from_node(node, reading)
     result = done[expr]
     if not isinstance(result, Expr):
         result = const(result)
@@ -237,101 +215,193 @@ def _number(value: sympy.Basic):
     return float(value)
 
 
-def _from_node(node, done, bound, lambdas, symmetric, dimension_names):  # noqa: C901 - one case per class
-    if isinstance(node, sympy.MatrixSymbol):
-        name, rows, cols = node.name, node.shape[0], node.shape[1]
-        if name in symmetric:
-            return matrix(name, rows, cols, symmetric=True)
-        if rows == 1 and cols == 1:
-            return scalar(name)
-        return vector(name, rows) if cols == 1 else matrix(name, rows, cols)
-    if isinstance(node, sympy.Identity):
-        return make(Identity, (), (as_dim(node.shape[0], "Identity"),))
-    if isinstance(node, sympy.ZeroMatrix):
-        return make(Zero, (), (as_dim(node.shape[0], "ZeroMatrix"), as_dim(node.shape[1], "ZeroMatrix")))
-    if isinstance(node, sympy.OneMatrix):
-        return make(Ones, (), (as_dim(node.shape[0], "OneMatrix"), as_dim(node.shape[1], "OneMatrix")))
-    if isinstance(node, sympy.Dummy) and node in bound:
-        return done[bound[node]]
-    if isinstance(node, sympy.Symbol):
-        if node.name in dimension_names or (node.is_integer and node.is_positive):  # a size, as mc.dims makes them
-            return as_dim(node, "from_sympy")
-        return scalar(node.name)
-    if isinstance(node, sympy.Number) or isinstance(node, sympy.NumberSymbol):
-        return _number(node)
-    args = [done.get(a) for a in node.args]
-    if isinstance(node, ElementwiseApplyFunction):
-        variable, body = lambdas[node]
-        function = function_with_formula(body.xreplace({variable: ENTRY}))
-        if function is not None:
-            return apply(function, done[node.expr])
-        entries, shape = _as_expr(done[body]), done[node.expr].shape
-        # a formula without u (X.applyfunc(Lambda(u, 2))) is the same number in every entry
-        return entries if entries.shape == shape else entries * make(Ones, (), shape)
-    if isinstance(node, MatrixElement):
-        parent = node.parent
-        if parent.shape == (1, 1) and node.i == 0 and node.j == 0:
-            return done[parent]
-        raise _no_counterpart(node, "from_sympy")
-    if isinstance(node, sympy.MatMul):
-        coefficients = [a for a, b in zip(args, node.args) if not isinstance(b, sympy.MatrixExpr)]
-        product = functools.reduce(operator.matmul, [a for a, b in zip(args, node.args) if isinstance(b, sympy.MatrixExpr)])
-        return functools.reduce(operator.mul, coefficients, product) if coefficients else product
-    if isinstance(node, sympy.MatAdd) or isinstance(node, sympy.Add):
-        return functools.reduce(operator.add, args)
-    if isinstance(node, sympy.Mul) or isinstance(node, sympy.HadamardProduct):
-        return functools.reduce(operator.mul, args)
-    if isinstance(node, sympy.HadamardPower):
-        return _as_expr(args[0]) ** args[1]
-    if isinstance(node, sympy.Pow):
-        base, exponent = args
-        if node.exp == sympy.S.Half:
-            return FUNCTIONS["sqrt"].function(base)
-        if isinstance(base, (Expr, sympy.Basic)):  # a size n becomes the constant n, so 1/n is n⁻¹ as mc writes x/n
-            return _as_expr(base) ** exponent
-        return base**exponent
-    if isinstance(node, sympy.MatPow):
-        base, exponent = args
-        if not isinstance(exponent, int):
-            raise OperandError(f"from_sympy: MatPow {node}: only integer powers of a matrix have a counterpart")
-        if exponent == 0:
-            return make(Identity, (), (base.shape[0],))
-        factor = base if exponent > 0 else FUNCTIONS["inv"].function(base)
-        return functools.reduce(operator.matmul, [factor] * abs(exponent))
-    if isinstance(node, sympy.Transpose) or isinstance(node, sympy.Adjoint):  # real matrices: Xᴴ = Xᵀ
-        return _as_expr(args[0]).T
-    if isinstance(node, sympy.Inverse):
-        return FUNCTIONS["inv"].function(args[0])
-    if isinstance(node, sympy.Trace):  # the trace of a 1×1 matrix is the scalar it stands for
-        return args[0] if node.arg.shape == (1, 1) else FUNCTIONS["trace"].function(args[0])
-    if isinstance(node, sympy.Determinant):
-        return FUNCTIONS["det"].function(args[0])
-    if isinstance(node, sympy.KroneckerProduct):
-        return functools.reduce(FUNCTIONS["kron"].function, args)
-    if isinstance(node, DiagMatrix):
-        return FUNCTIONS["diag"].function(args[0])
-    if isinstance(node, DiagonalOf):
-        return FUNCTIONS["diag"].function(args[0])
-    if isinstance(node, DiagonalMatrix):
-        return FUNCTIONS["diag"].function(FUNCTIONS["diag"].function(args[0]))
-    if isinstance(node, sympy.log) and isinstance(node.args[0], sympy.Determinant):
-        return FUNCTIONS["logdet"].function(done[node.args[0].arg])
-    if isinstance(node, sympy.Max) and len(node.args) == 2 and 0 in node.args:
+@dataclass(frozen=True)
+class _Reading:
+    """What reading one SymPy expression knows besides a node's arguments."""
+
+    done: dict  # SymPy node -> matcalc Expr, or a Python number
+    bound: dict  # a Lambda's variable -> the matrix it is applied to
+    lambdas: dict  # an applyfunc -> (its variable, its body)
+    symmetric: set  # names declared symmetric
+    dimension_names: set  # names SymPy uses as sizes
+
+
+def _read_matrix_symbol(node, args, reading):
+    name, rows, cols = node.name, node.shape[0], node.shape[1]
+    if name in reading.symmetric:
+        return matrix(name, rows, cols, symmetric=True)
+    if rows == 1 and cols == 1:
+        return scalar(name)
+    return vector(name, rows) if cols == 1 else matrix(name, rows, cols)
+
+
+def _read_constant_matrix(operation: type) -> Callable:
+    """Identity, ZeroMatrix, OneMatrix: matcalc's constant of that shape (an identity has one size)."""
+    def read(node, args, reading):
+        sizes = tuple(as_dim(d, type(node).__name__) for d in node.shape)
+        return make(operation, (), sizes[:1] if operation is Identity else sizes)
+    return read
+
+
+def _read_bound_variable(node, args, reading):
+    """The variable of an applyfunc's Lambda stands for the matrix it is applied to."""
+    return reading.done[reading.bound[node]] if node in reading.bound else None
+
+
+def _read_symbol(node, args, reading):
+    if node.name in reading.dimension_names or (node.is_integer and node.is_positive):  # a size, as mc.dims makes them
+        return as_dim(node, "from_sympy")
+    return scalar(node.name)
+
+
+def _read_number(node, args, reading):
+    return _number(node)
+
+
+def _read_applyfunc(node, args, reading):
+    variable, body = reading.lambdas[node]
+    function = function_with_formula(body.xreplace({variable: ENTRY}))
+    if function is not None:
+        return apply(function, reading.done[node.expr])
+    entries, shape = _as_expr(reading.done[body]), reading.done[node.expr].shape
+    # a formula without u (X.applyfunc(Lambda(u, 2))) is the same number in every entry
+    return entries if entries.shape == shape else entries * make(Ones, (), shape)
+
+
+def _read_entry(node, args, reading):
+    parent = node.parent
+    if parent.shape == (1, 1) and node.i == 0 and node.j == 0:
+        return reading.done[parent]
+    raise _no_counterpart(node, "from_sympy")
+
+
+def _read_matrix_product(node, args, reading):
+    coefficients = [a for a, b in zip(args, node.args) if not isinstance(b, sympy.MatrixExpr)]
+    product = functools.reduce(operator.matmul, [a for a, b in zip(args, node.args) if isinstance(b, sympy.MatrixExpr)])
+    return functools.reduce(operator.mul, coefficients, product) if coefficients else product
+
+
+def _read_folded(combine: Callable) -> Callable:
+    """A sum or an elementwise product of any number of arguments."""
+    return lambda node, args, reading: functools.reduce(combine, args)
+
+
+def _read_hadamard_power(node, args, reading):
+    return _as_expr(args[0]) ** args[1]
+
+
+def _read_power(node, args, reading):
+    base, exponent = args
+    if node.exp == sympy.S.Half:
+        return FUNCTIONS["sqrt"].function(base)
+    if isinstance(base, (Expr, sympy.Basic)):  # a size n becomes the constant n, so 1/n is n⁻¹ as mc writes x/n
+        return _as_expr(base) ** exponent
+    return base**exponent
+
+
+def _read_matrix_power(node, args, reading):
+    base, exponent = args
+    if not isinstance(exponent, int):
+        raise OperandError(f"from_sympy: MatPow {node}: only integer powers of a matrix have a counterpart")
+    if exponent == 0:
+        return make(Identity, (), (base.shape[0],))
+    factor = base if exponent > 0 else FUNCTIONS["inv"].function(base)
+    return functools.reduce(operator.matmul, [factor] * abs(exponent))
+
+
+def _read_transpose(node, args, reading):  # real matrices: Xᴴ = Xᵀ
+    return _as_expr(args[0]).T
+
+
+def _read_as(*names: str) -> Callable:
+    """The public functions ``names``, applied innermost first: Inverse is inv, DiagonalMatrix diag(diag(·))."""
+    def read(node, args, reading):
+        value = args[0]
+        for name in names:
+            value = FUNCTIONS[name].function(value)
+        return value
+    return read
+
+
+def _read_trace(node, args, reading):  # the trace of a 1×1 matrix is the scalar it stands for
+    return args[0] if node.arg.shape == (1, 1) else FUNCTIONS["trace"].function(args[0])
+
+
+def _read_kronecker(node, args, reading):
+    return functools.reduce(FUNCTIONS["kron"].function, args)
+
+
+def _read_log(node, args, reading):
+    """log det X is logdet; any other log is the scalar function, read below."""
+    if isinstance(node.args[0], sympy.Determinant):
+        return FUNCTIONS["logdet"].function(reading.done[node.args[0].arg])
+    return None
+
+
+def _read_relu(node, args, reading):
+    if len(node.args) == 2 and 0 in node.args:
         other = node.args[1] if node.args[0] == 0 else node.args[0]
-        return FUNCTIONS["relu"].function(done[other])
-    if isinstance(node, sympy.Function) and isinstance(node.args[0], sympy.MatrixExpr) and node.args[0].shape != (1, 1):
+        return FUNCTIONS["relu"].function(reading.done[other])
+    return None
+
+
+def _read_function(node, args, reading):
+    """exp, log, tanh, … of a scalar; another function of one argument (erf, cosh) becomes a user
+    elementwise function, derived by SymPy.  A function of a matrix is SymPy's matrix function."""
+    name = type(node).__name__
+    if node.args and isinstance(node.args[0], sympy.MatrixExpr) and node.args[0].shape != (1, 1):
         raise OperandError(
-            f"from_sympy: {node} applies {type(node).__name__} to a matrix, which SymPy reads as the matrix function "
+            f"from_sympy: {node} applies {name} to a matrix, which SymPy reads as the matrix function "
             f"(exp(X) is the matrix exponential), not entry by entry; matcalc has no matrix functions: for "
-            f"{type(node).__name__} of each entry write X.applyfunc({type(node).__name__})"
+            f"{name} of each entry write X.applyfunc({name})"
         )
-    if isinstance(node, sympy.Function) and type(node) in _SCALAR_FUNCTIONS and len(args) == 1:
+    if len(args) != 1:
+        return None
+    if type(node) in _SCALAR_FUNCTIONS:
         return FUNCTIONS[_SCALAR_FUNCTIONS[type(node)]].function(args[0])
-    if isinstance(node, sympy.Function) and len(args) == 1 and type(node).__name__.isidentifier():
-        # another function of one argument (erf, cosh, …): a user elementwise function, derived by sympy
-        name = type(node).__name__
-        user = elementwise(name, sympy.Lambda(ENTRY, type(node)(ENTRY)))
-        return user(args[0])
+    if name.isidentifier():
+        return elementwise(name, sympy.Lambda(ENTRY, type(node)(ENTRY)))(args[0])
+    return None
+
+
+# Each SymPy class and how it is read, first match first (a bound Dummy before other symbols, log det
+# before other logs); a reader that gives None leaves the node to the next.
+_READERS: list[tuple] = [
+    (sympy.MatrixSymbol, _read_matrix_symbol),
+    (sympy.Identity, _read_constant_matrix(Identity)),
+    (sympy.ZeroMatrix, _read_constant_matrix(Zero)),
+    (sympy.OneMatrix, _read_constant_matrix(Ones)),
+    (sympy.Dummy, _read_bound_variable),
+    (sympy.Symbol, _read_symbol),
+    ((sympy.Number, sympy.NumberSymbol), _read_number),
+    (ElementwiseApplyFunction, _read_applyfunc),
+    (MatrixElement, _read_entry),
+    (sympy.MatMul, _read_matrix_product),
+    ((sympy.MatAdd, sympy.Add), _read_folded(operator.add)),
+    ((sympy.Mul, sympy.HadamardProduct), _read_folded(operator.mul)),
+    (sympy.HadamardPower, _read_hadamard_power),
+    (sympy.Pow, _read_power),
+    (sympy.MatPow, _read_matrix_power),
+    ((sympy.Transpose, sympy.Adjoint), _read_transpose),
+    (sympy.Inverse, _read_as("inv")),
+    (sympy.Trace, _read_trace),
+    (sympy.Determinant, _read_as("det")),
+    (sympy.KroneckerProduct, _read_kronecker),
+    ((DiagMatrix, DiagonalOf), _read_as("diag")),
+    (DiagonalMatrix, _read_as("diag", "diag")),
+    (sympy.log, _read_log),
+    (sympy.Max, _read_relu),
+    (sympy.Function, _read_function),
+]
+
+
+def _from_node(node, reading: _Reading):
+    args = [reading.done.get(a) for a in node.args]
+    for classes, reader in _READERS:
+        if isinstance(node, classes):
+            value = reader(node, args, reading)
+            if value is not None:
+                return value
     raise _no_counterpart(node, "from_sympy")
 
 
@@ -396,144 +466,12 @@ def to_sympy(expr: Expr) -> sympy.Basic:
     done: dict[Expr, sympy.Basic] = {}
     for node in nodes:
         try:
-            done[node] = _to_node(node, [done[a] for a in node.args])
+            done[node] = node.sympy_form([done[a] for a in node.args])
         except MatcalcError:
             raise
         except (TypeError, ValueError, AttributeError, NotImplementedError) as error:  # SymPy refused what it was given
             raise OperandError(f"to_sympy: SymPy cannot write {type(node).__name__.lower()} here ({error})") from None
     return done[expr]
-
-
-def _coefficient_and_matrices(children: tuple, args: list) -> tuple:
-    """A product's 1×1 factors as one SymPy scalar, and its other factors, in order."""
-    coefficient, matrices = sympy.S.One, []
-    for child, arg in zip(children, args):
-        if child.is_scalar:
-            coefficient *= _scalar(arg)
-        elif isinstance(arg, sympy.MatMul):  # SymPy's Kronecker product fails on a MatMul with a coefficient
-            factor, factors = arg.as_coeff_matrices()
-            coefficient *= factor
-            matrices.append(sympy.MatMul(*factors) if len(factors) > 1 else factors[0])
-        else:
-            matrices.append(arg)
-    return coefficient, matrices
-
-
-def _scalar(value: sympy.Basic) -> sympy.Basic:
-    """A 1×1 SymPy matrix expression as the scalar it stands for, its trace.  (``M[0, 0]``
-    would do as well, but SymPy expands an entry of a product into an indexed ``Sum``.)"""
-    return sympy.Trace(value) if isinstance(value, sympy.MatrixExpr) else value
-
-
-def _is_matrix(value) -> bool:
-    return isinstance(value, sympy.MatrixExpr)
-
-
-def _ones(rows, cols) -> sympy.Basic:
-    return sympy.OneMatrix(rows, cols)
-
-
-def _apply(function, x: sympy.Basic, scalar_result: bool) -> sympy.Basic:
-    """f applied entry by entry: f(s) for a scalar, X.applyfunc(Lambda(u, f(u))) otherwise."""
-    if not _is_matrix(x) or scalar_result:
-        return function(_scalar(x))
-    u = sympy.Symbol("u")
-    return ElementwiseApplyFunction(sympy.Lambda(u, function(u)), x)
-
-
-def _to_node(node: Expr, args: list) -> sympy.Basic:  # noqa: C901 - one case per class
-    is_scalar = node.is_scalar
-    if isinstance(node, Symbol):
-        return sympy.Symbol(node.label) if node.kind == "scalar" else sympy.MatrixSymbol(node.label, *node.shape)
-    if isinstance(node, Const):
-        value = node.value
-        if isinstance(value, Fraction):
-            return sympy.Rational(value.numerator, value.denominator)
-        return sympy.sympify(value)
-    if isinstance(node, Identity):
-        return sympy.Identity(node.shape[0])
-    if isinstance(node, Ones):
-        return sympy.S.One if is_scalar else _ones(*node.shape)
-    if isinstance(node, Zero):
-        return sympy.S.Zero if is_scalar else sympy.ZeroMatrix(*node.shape)
-    if isinstance(node, Let):
-        return args[0]
-    if isinstance(node, Add):
-        if is_scalar and not all(_is_matrix(a) for a in args):
-            return sympy.Add(*[_scalar(a) for a in args])
-        return functools.reduce(operator.add, args)
-    if isinstance(node, MatMul):  # SymPy's * is the matrix product, and a 1×1 factor a coefficient
-        coefficient, matrices = _coefficient_and_matrices(node.args, args)
-        return coefficient * functools.reduce(operator.mul, matrices) if matrices else coefficient
-    if isinstance(node, Scale):
-        return _scalar(args[0]) * args[1]
-    if isinstance(node, Hadamard):
-        if is_scalar:
-            return sympy.Mul(*[_scalar(a) for a in args])
-        return sympy.HadamardProduct(*args)
-    if isinstance(node, Transpose):
-        return args[0] if not _is_matrix(args[0]) else sympy.Transpose(args[0])
-    if isinstance(node, Trace):
-        return args[0] if not _is_matrix(args[0]) else sympy.Trace(args[0])
-    if isinstance(node, Sum):
-        x = node.args[0]
-        if x.is_scalar:
-            return args[0]
-        return sympy.Trace(_ones(1, x.shape[0]) * args[0] * _ones(x.shape[1], 1))
-    if is_scalar and isinstance(node, (DiagMat, DiagVec)):  # the diagonal of a 1×1 is itself
-        return _scalar(args[0])
-    if isinstance(node, DiagMat):
-        return DiagMatrix(args[0])
-    if isinstance(node, DiagVec):
-        return DiagonalOf(args[0])
-    if isinstance(node, Frob):
-        a, b = args
-        if not _is_matrix(a) or not _is_matrix(b):
-            return _scalar(a) * _scalar(b)
-        return sympy.Trace(sympy.Transpose(a) * b)
-    if isinstance(node, Vec) and 1 in node.args[0].shape:  # vec of a column is the column, of a row its transpose
-        return args[0] if node.args[0].shape[1] == 1 else sympy.Transpose(args[0])
-    if isinstance(node, Kron):  # a ⊗ B = aB for a 1×1 factor a
-        coefficient, matrices = _coefficient_and_matrices(node.args, args)
-        if not matrices:
-            return coefficient
-        return coefficient * (sympy.KroneckerProduct(*matrices) if len(matrices) == 2 else matrices[0])
-    if isinstance(node, Elementwise):
-        formula = node.function.formula
-        return _apply(sympy.Lambda(ENTRY, formula), args[0], is_scalar)
-    if isinstance(node, Power):
-        exponent = node.exponent
-        p = sympy.Rational(exponent.numerator, exponent.denominator) if isinstance(exponent, Fraction) else sympy.sympify(exponent)
-        return _scalar(args[0]) ** p if not _is_matrix(args[0]) or is_scalar else sympy.HadamardPower(args[0], p)
-    if isinstance(node, PowerOf):
-        base, exponent = args
-        if is_scalar:
-            return _scalar(base) ** _scalar(exponent)
-        return sympy.HadamardPower(base, _scalar(exponent))
-    if isinstance(node, Inverse):
-        return 1 / args[0] if not _is_matrix(args[0]) else sympy.Inverse(args[0])
-    if isinstance(node, Det):
-        return args[0] if not _is_matrix(args[0]) else sympy.Determinant(args[0])
-    if isinstance(node, LogDet):
-        return sympy.log(args[0] if not _is_matrix(args[0]) else sympy.Determinant(args[0]))
-    if isinstance(node, Norm):
-        x = args[0]
-        if not _is_matrix(x):
-            return sympy.Abs(x)
-        return sympy.sqrt(sympy.Trace(sympy.Transpose(x) * x))
-    if isinstance(node, (Softmax, LogSumExp)):
-        x, (rows, cols) = args[0], node.args[0].shape
-        if not _is_matrix(x):  # of a scalar: softmax is 1, logsumexp the scalar itself
-            return sympy.S.One if isinstance(node, Softmax) else x
-        exp_x = _apply(sympy.exp, x, False)
-        sums = _ones(1, rows) * exp_x  # each column's sum of exponentials, 1×cols
-        if isinstance(node, LogSumExp):
-            return _apply(sympy.log, sums, cols == 1)
-        reciprocal = _apply(sympy.Lambda(ENTRY, 1 / ENTRY), sums, cols == 1)
-        if cols == 1:
-            return reciprocal * exp_x
-        return sympy.HadamardProduct(exp_x, _ones(rows, 1) * reciprocal)
-    raise _no_counterpart(node, "to_sympy")
 
 
 PRINTERS["sympy"] = to_sympy  # Expr._sympy_, so that sympy.sympify(expr) works

@@ -308,3 +308,21 @@ def test_deep_expressions_convert_without_recursion():
         e = mc.tanh(A @ e)
     back = mc.from_sympy(mc.to_sympy(e))
     assert back is e
+
+
+def test_every_operation_writes_itself_in_sympy_or_is_listed_as_having_no_counterpart():
+    """Each record holds its SymPy form (``sympy_form``), as it holds its NumPy code: a new
+    operation without one must be listed here, with why."""
+    from matcalc.expr import Expr
+    from matcalc.registry import OPERATIONS
+
+    without = {
+        "Unvec": "SymPy has no reshape of a matrix expression",
+        "Commutation": "SymPy has no commutation matrix",
+        "KronContract": "the adjoint of a Kronecker factor",
+        "Negative": "display only", "Quotient": "display only", "InverseTranspose": "display only",
+        "OnesMatrix": "display only", "Differential": "display only",
+    }
+    for operation in OPERATIONS:
+        written = operation.sympy_form is not Expr.sympy_form
+        assert written or operation.__name__ in without, f"{operation.__name__}: no sympy_form and not listed"

@@ -291,7 +291,7 @@ def runtime_sources(helpers: dict, generated: Generated) -> list[str]:
 def standalone_source(generated: Generated) -> str:
     """Source that imports only NumPy: support helpers, function helpers, the function."""
     modules = helper_namespace("".join(generated.helpers))
-    imports = ["import numpy as np", "import numpy"]
+    imports = ["import numpy as np"] + (["import numpy"] if "numpy." in "".join(generated.helpers) else [])  # SymPy writes numpy.
     imports += [f"import {module}" for module in ("functools", "scipy.special") if module.split(".")[0] in modules]
     parts = ["\n".join(imports) + "\n\n_InvalidInput = ValueError  # matcalc's own functions raise its EvaluationError\n"]
     parts.extend(runtime_sources({**runtime.SUPPORT, **runtime.HELPERS}, generated))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sympy
 
-from ..errors import ShapeError
+from .. import sympy_forms
+from ..errors import OperandError, ShapeError
 from ..expr import Const, Expr, Identity, make
 from ..printing.notation import PREC_HADAMARD, PREC_POSTFIX, PREC_PRODUCT, Notation, infix, template
 from ..shapes import dim_product, is_one, same_dim, shape_str
@@ -86,6 +87,9 @@ class MatMul(Expr):
             result = result * factor
         return result
 
+    def sympy_form(self, args):  # SymPy's * is the matrix product, and a 1×1 factor a coefficient
+        return sympy_forms.product([a.is_scalar for a in self.args], args, sympy_forms.matrix_product)
+
 
 
 def negated(node: Expr) -> Expr | None:
@@ -148,6 +152,9 @@ class Scale(Expr):
     def entrywise(self, args, size):
         return args[0][0, 0] * args[1]
 
+    def sympy_form(self, args):
+        return sympy_forms.scalar_of(args[0]) * args[1]
+
 
 
 class Hadamard(Expr):
@@ -198,6 +205,11 @@ class Hadamard(Expr):
 
     def entrywise(self, args, size):
         return args[0].multiply_elementwise(args[1])
+
+    def sympy_form(self, args):
+        if self.is_scalar:
+            return sympy.Mul(*[sympy_forms.scalar_of(a) for a in args])
+        return sympy.HadamardProduct(*args)
 
 
 
@@ -267,6 +279,12 @@ class Frob(Expr):
         a, b = args
         return sympy.Matrix([[sympy.Add(*[a[k] * b[k] for k in range(len(a))])]])
 
+    def sympy_form(self, args):
+        a, b = args
+        if sympy_forms.is_matrix(a) and sympy_forms.is_matrix(b):
+            return sympy.Trace(sympy.Transpose(a) * b)
+        return sympy_forms.scalar_of(a) * sympy_forms.scalar_of(b)
+
 
 
 class Kron(Expr):
@@ -328,6 +346,9 @@ class Kron(Expr):
         a, b = args
         p, q = b.shape
         return sympy.Matrix(a.rows * p, a.cols * q, lambda r, c: a[r // p, c // q] * b[r % p, c % q])
+
+    def sympy_form(self, args):  # a ⊗ B = aB for a 1×1 factor a
+        return sympy_forms.product([a.is_scalar for a in self.args], args, sympy_forms.kronecker_product)
 
 
 
@@ -408,6 +429,10 @@ class KronContract(Expr):
         if self.params[0] == 0:
             return sympy.Matrix(rows, cols, lambda i, j: sympy.Add(*[g[i * p + k, j * q + c] * other[k, c] for k in range(p) for c in range(q)]))
         return sympy.Matrix(rows, cols, lambda k, c: sympy.Add(*[g[i * rows + k, j * cols + c] * other[i, j] for i in range(p) for j in range(q)]))
+
+    def sympy_form(self, args):
+        raise OperandError(f"to_sympy: KronContract has no counterpart in SymPy (it is the adjoint of a Kronecker "
+                           f"factor, which SymPy does not write): {str(self)[:80]}")
 
 
 def _kron_reordering(a_shape, b_shape) -> Expr:

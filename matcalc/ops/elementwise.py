@@ -17,6 +17,7 @@ from ..errors import DifferentiationError, OperandError
 from ..expr import Expr, Zero, as_expr, make
 from ..printing.notation import call
 from ..registry import register_function
+from ..sympy_forms import applied
 
 ENTRY = sympy.Symbol("u", real=True)  # the entry u in every elementwise formula f(u)
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
@@ -261,6 +262,9 @@ class Elementwise(Expr):
     @property
     def argument_domain(self):
         return self.function.domain
+
+    def sympy_form(self, args):
+        return applied(sympy.Lambda(ENTRY, self.function.formula), args[0], self.is_scalar)
 
 
 FUNCTIONS: dict[str, ElementwiseFunction] = {}  # the functions users call, by name

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import Counter
 
 import sympy
+from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 
 from ..errors import OperandError, ShapeError
 from ..expr import Expr, Identity, Ones, as_expr, make
 from ..printing.notation import PREC_ADD, Notation, call, postfix
 from ..registry import FUNCTIONS
-from ..shapes import dim_product, same_dim, shape_str
+from ..shapes import dim_product, is_one, same_dim, shape_str
+from ..sympy_forms import is_matrix, ones, scalar_of
 
 
 class Add(Expr):
@@ -57,6 +61,11 @@ class Add(Expr):
         for term in args[1:]:
             total = total + term
         return total
+
+    def sympy_form(self, args):
+        if self.is_scalar and not all(is_matrix(a) for a in args):
+            return sympy.Add(*[scalar_of(a) for a in args])
+        return functools.reduce(operator.add, args)
 
 
 
@@ -125,6 +134,9 @@ class Transpose(Expr):
 
     def entrywise(self, args, size):
         return args[0].T
+
+    def sympy_form(self, args):
+        return sympy.Transpose(args[0]) if is_matrix(args[0]) else args[0]
 
 
 
@@ -203,6 +215,9 @@ class Trace(Expr):
 
     def entrywise(self, args, size):
         return sympy.Matrix([[args[0].trace()]])
+
+    def sympy_form(self, args):
+        return sympy.Trace(args[0]) if is_matrix(args[0]) else args[0]
 
 
 
@@ -288,6 +303,10 @@ class Sum(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.Add(*args[0])]])
 
+    def sympy_form(self, args):
+        rows, cols = self.args[0].shape
+        return sympy.Trace(ones(1, rows) * args[0] * ones(cols, 1)) if is_matrix(args[0]) else args[0]
+
 
 
 class DiagMat(Expr):
@@ -367,6 +386,9 @@ class DiagMat(Expr):
     def entrywise(self, args, size):
         return sympy.diag(*args[0])
 
+    def sympy_form(self, args):
+        return scalar_of(args[0]) if self.is_scalar else DiagMatrix(args[0])  # the diagonal of a 1×1 is itself
+
 
 
 class DiagVec(Expr):
@@ -413,6 +435,9 @@ class DiagVec(Expr):
         m = args[0]
         return sympy.Matrix([[m[i, i]] for i in range(m.rows)])
 
+    def sympy_form(self, args):
+        return scalar_of(args[0]) if self.is_scalar else DiagonalOf(args[0])
+
 
 def _kron(a: Expr, b: Expr) -> Expr:
     """a ⊗ b.  The Kronecker product is bilinear (ops/bilinear.py, which imports this module),
@@ -454,6 +479,12 @@ class Vec(Expr):
     def entrywise(self, args, size):
         x = args[0]
         return sympy.Matrix([x[i, j] for j in range(x.cols) for i in range(x.rows)])
+
+    def sympy_form(self, args):
+        rows, cols = self.args[0].shape
+        if is_one(cols):  # vec of a column is the column, of a row its transpose; of a matrix SymPy has none
+            return args[0]
+        return sympy.Transpose(args[0]) if is_one(rows) else super().sympy_form(args)
 
 
 class Unvec(Expr):

@@ -9,7 +9,8 @@ import sympy
 from ..errors import OperandError, ShapeError
 from ..expr import Const, Expr, Ones, as_expr, make, sympy_number
 from ..printing.notation import PREC_POSTFIX, Notation, call, postfix
-from ..shapes import same_dim, shape_str
+from ..shapes import is_one, same_dim, shape_str
+from ..sympy_forms import applied, is_matrix, ones, scalar_of
 from .bilinear import Frob, Hadamard, MatMul, Scale
 from .elementwise import apply, log_f
 from .linear import Add, Sum, Trace, Transpose
@@ -93,6 +94,12 @@ class Power(Expr):
         exponent = sympy_number(self.exponent)
         return args[0].applyfunc(lambda entry: entry**exponent)
 
+    def sympy_form(self, args):
+        exponent = sympy_number(self.exponent)
+        if self.is_scalar or not is_matrix(args[0]):
+            return scalar_of(args[0]) ** exponent
+        return sympy.HadamardPower(args[0], exponent)
+
 
 
 class PowerOf(Expr):
@@ -146,6 +153,12 @@ class PowerOf(Expr):
     def entrywise(self, args, size):
         exponent = args[1][0, 0]
         return args[0].applyfunc(lambda entry: entry**exponent)
+
+    def sympy_form(self, args):
+        base, exponent = args
+        if self.is_scalar:
+            return scalar_of(base) ** scalar_of(exponent)
+        return sympy.HadamardPower(base, scalar_of(exponent))
 
 
 class Inverse(Expr):
@@ -214,6 +227,9 @@ class Inverse(Expr):
         # One symbolic entry among floats: cancel keeps each entry a small rational function.
         return args[0].inv(method="ADJ").applyfunc(sympy.cancel)
 
+    def sympy_form(self, args):
+        return sympy.Inverse(args[0]) if is_matrix(args[0]) else 1 / args[0]
+
 
 
 class Det(Expr):
@@ -278,6 +294,9 @@ class Det(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.cancel(args[0].det(method="berkowitz"))]])
 
+    def sympy_form(self, args):
+        return sympy.Determinant(args[0]) if is_matrix(args[0]) else args[0]
+
 
 
 class LogDet(Expr):
@@ -338,6 +357,9 @@ class LogDet(Expr):
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.log(sympy.cancel(args[0].det(method="berkowitz")))]])
 
+    def sympy_form(self, args):
+        return sympy.log(sympy.Determinant(args[0]) if is_matrix(args[0]) else args[0])
+
 
 
 class Norm(Expr):
@@ -391,6 +413,10 @@ class Norm(Expr):
 
     def entrywise(self, args, size):
         return sympy.Matrix([[sympy.sqrt(sympy.Add(*[e**2 for e in args[0]]))]])
+
+    def sympy_form(self, args):
+        x = args[0]
+        return sympy.sqrt(sympy.Trace(sympy.Transpose(x) * x)) if is_matrix(x) else sympy.Abs(x)
 
 
 
@@ -492,6 +518,16 @@ class Softmax(Expr):
             columns.append(exps / sympy.Add(*exps))
         return sympy.Matrix.hstack(*columns)
 
+    def sympy_form(self, args):
+        x, (rows, cols) = args[0], self.args[0].shape
+        if not is_matrix(x):  # of a scalar: 1
+            return sympy.S.One
+        exponentials = applied(sympy.exp, x, False)
+        reciprocals = applied(lambda v: 1 / v, ones(1, rows) * exponentials, is_one(cols))  # of each column's sum
+        if is_one(cols):
+            return reciprocals * exponentials
+        return sympy.HadamardProduct(exponentials, ones(rows, 1) * reciprocals)
+
 
 class LogSumExp(Expr):
     """log 𝟏ᵀexp(X), column by column: a scalar for a vector, a row for a matrix; axis=1 row by row.
@@ -562,3 +598,9 @@ class LogSumExp(Expr):
     def entrywise(self, args, size):
         x = args[0]
         return sympy.Matrix([[sympy.log(sympy.Add(*[sympy.exp(e) for e in x[:, j]])) for j in range(x.cols)]])
+
+    def sympy_form(self, args):
+        x, (rows, cols) = args[0], self.args[0].shape
+        if not is_matrix(x):  # of a scalar: the scalar
+            return x
+        return applied(sympy.log, ones(1, rows) * applied(sympy.exp, x, False), is_one(cols))

@@ -28,7 +28,7 @@ from .workers import Busy, TimeLimitExceeded, WorkerFailed, WorkerPool
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
 MAX_BODY = 16 * 1024  # bytes of a POST body
-MAX_PENDING = 16  # API requests being worked on or waiting for a worker
+MAX_PENDING = 64  # API requests being worked on or waiting for a worker (20 clients at once are served)
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
     ".woff2": "font/woff2", ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
