@@ -562,19 +562,20 @@ def substitute(expr: Expr, mapping: dict, memo: dict | None = None) -> Expr:
     rebuilt = {} if memo is None else memo
     stack = [expr]
     while stack:
-        node = stack[-1]
+        node = stack.pop()
         if node in rebuilt:
-            stack.pop()
-        elif node in mapping:
+            continue
+        if node in mapping:
             rebuilt[node] = mapping[node]
-            stack.pop()
+        elif not node.args or isinstance(node, Let):
+            rebuilt[node] = node
         else:
-            missing = [] if isinstance(node, Let) else [c for c in node.args if c not in rebuilt]
+            missing = [c for c in node.args if c not in rebuilt]
             if missing:
+                stack.append(node)
                 stack.extend(missing)
                 continue
-            stack.pop()
-            new = node if isinstance(node, Let) else node.rebuild(tuple(rebuilt[c] for c in node.args))
+            new = node.rebuild(tuple([rebuilt[c] for c in node.args]))
             rebuilt[node] = mapping.get(new, new)
     return rebuilt[expr]
 
