@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from .diff import Observer, backward, depends_on, grad, symmetric_part, validated_loss, validated_variables
 from .display import automatic_names, named_subexpressions
 from .errors import DifferentiationError
-from .expr import Const, Expr, Let, Symbol, Zero, make, substitute
+from .expr import Const, Differential, Expr, Let, Symbol, Zero, make, substitute
 from .ops import (
     Add,
     Elementwise,
@@ -27,7 +27,6 @@ from .ops import (
 from .printing.common import compact_names, let_layers, postorder
 from .printing.index import IndexPrinter, fresh_indices
 from .printing.latex import LatexPrinter, latex_name
-from .printing.notation import Notation
 from .printing.text import TextPrinter, text
 from .second import jacobian
 from .shapes import shape_str
@@ -38,19 +37,6 @@ from .simplify import (
     transpose_of_product,
     transpose_of_symmetric,
 )
-
-
-class Differential(Expr):
-    """dX, for display in derivations (not an operation one differentiates)."""
-
-    __slots__ = ()
-    name = "differential"
-    notation = Notation("prefix", "d", "\\mathrm{d}")
-
-    @classmethod
-    def shape_rule(cls, args, params):
-        return args[0].shape
-
 
 
 def variable_kind(node: Expr) -> str:

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .derivation import Derivation, Differential, placeholder, variable_kind
+from .derivation import Derivation, placeholder, variable_kind
 from .diff import Observer, backward, depends_on, symmetric_part
 from .errors import MatcalcError, OperandError
-from .expr import Const, Expr, Let, Symbol, make, substitute
+from .expr import Const, Differential, Expr, Let, Symbol, make, substitute
 from .graph import postorder
 from .numeric.evaluate import evaluate
 from .ops import Add

@@ -551,6 +551,18 @@ class Let(Expr):
 
 
 
+class Differential(Expr):
+    """dX, for display in derivations and Jacobians (not an operation one differentiates)."""
+
+    __slots__ = ()
+    name = "differential"
+    notation = Notation("prefix", "d", "\\mathrm{d}")
+
+    @classmethod
+    def shape_rule(cls, args, params):
+        return args[0].shape
+
+
 # --- building leaves ------------------------------------------------------------------------
 
 

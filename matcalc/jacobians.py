@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .diff import depends_on
 from .display import display
 from .errors import EvaluationError, MatcalcError
-from .expr import Expr, Identity, Symbol, Zero, make
+from .expr import Differential, Expr, Identity, Symbol, Zero, make, substitute
 from .graph import postorder
 from .ops import Frob, MatMul, Transpose, Vec
 from .printing.index import EntryRequest, IndexPrinter, fresh_indices
@@ -89,7 +89,7 @@ class Jacobian:
         forms = {"linear": self._linear_form, "kronecker": self._kronecker_form, "index": self._index_form}
         if name not in forms:
             raise MatcalcError(f"view: {name!r} is not a view; choose one of {', '.join(VIEWS)}")
-        return forms[name](_Dialect(as_latex))
+        return forms[name](_Dialect(as_latex, self.direction, self.variable))
 
     def _linear_form(self, dialect: _Dialect) -> tuple[str, str]:
         return dialect.differential(self.function), dialect.write(self.linear)
@@ -190,9 +190,13 @@ class _Dialect:
     """The few marks a view writes around expressions, as text or as LaTeX."""
 
     as_latex: bool
+    direction: Symbol
+    variable: Symbol
 
     def write(self, expr: Expr) -> str:
-        return latex(expr) if self.as_latex else text(expr)
+        if not self.as_latex:
+            return text(expr)  # dX is a name there, spaced as one: A dX B
+        return latex(substitute(expr, {self.direction: make(Differential, (self.variable,))}))  # \mathrm{d}X
 
     def operand(self, expr: Expr) -> str:
         """``expr`` written to stand after ∂: parenthesised unless it is a name or a function's value,
