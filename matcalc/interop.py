@@ -294,6 +294,8 @@ def _read_power(node, args, reading):
     base, exponent = args
     if node.exp == sympy.S.Half:
         return FUNCTIONS["sqrt"].function(base)
+    if isinstance(exponent, (Expr, sympy.Basic)):  # 3**n for a size n: a power with that exponent, evaluated
+        return _as_expr(base) ** _as_expr(exponent)
     if isinstance(base, (Expr, sympy.Basic)):  # a size n becomes the constant n, so 1/n is n⁻¹ as mc writes x/n
         return _as_expr(base) ** exponent
     return base**exponent

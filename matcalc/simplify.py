@@ -540,6 +540,10 @@ def _summands(term: Expr) -> list:
             pending.extend((outer * coefficient, inner) for inner in reversed(core.args))
         else:
             c, symbolic, inner = _split_coefficient(current)
+            if isinstance(inner, Scale) and inner.is_scalar:  # a number inside a product of scalars, a·2·b, goes out
+                number, exponents = _scalar_exponents(inner)
+                if number != 1 and exponents:
+                    c, inner = c * number, _scalar_product(1, exponents)
             parts.append((outer * c, symbolic, inner))
     return parts
 
@@ -549,8 +553,7 @@ def _like_term_key(core: Expr | None):
     keyed by its factors as a multiset, since scalars commute (ab − ba = 0)."""
     if not (isinstance(core, Scale) and core.is_scalar):
         return core
-    coefficient, exponents = _scalar_exponents(core)
-    return coefficient, frozenset(exponents.items())
+    return frozenset(_scalar_exponents(core)[1].items())  # its number was taken out by _summands
 
 
 @rule(Add, "aX + bX = (a + b)X: like terms collected, also inside a multiple of a sum; ab and ba are alike")

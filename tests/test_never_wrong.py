@@ -468,3 +468,19 @@ def test_a_sum_of_column_or_row_sums_is_the_sum():
 def test_a_drawing_limit_that_is_not_a_number_of_nodes_is_refused(limit):
     with pytest.raises(mc.OperandError, match="limit"):
         mc.draw(mc.sum(mc.vector("x", 3)), limit=limit)
+
+
+def test_a_number_inside_a_product_of_scalars_does_not_keep_like_terms_apart():
+    """a·(2b) − 2(ba) is 0 (fuzz seed 202493 left (t·I·2·I − 2t·I²)·X)."""
+    a, b = mc.scalar("a"), mc.scalar("b")
+    assert mc.simplify(a * (2 * b) - 2 * (b * a)) == mc.zeros(1, 1)
+    X = mc.matrix("X", 2, 2)
+    assert mc.simplify((a * (3 * b)) * X - 3 * (b * a) * X) == mc.zeros(2, 2)
+
+
+def test_a_power_with_a_size_for_exponent_reads_back_and_evaluates():
+    """SymPy's 3**n for a size n (what tr(𝟏𝟏ᵀ) in an exponent becomes) was a constant no size could evaluate."""
+    n = sympy.Symbol("n", integer=True, positive=True)
+    x = sympy.MatrixSymbol("x", n, 1)
+    read = mc.from_sympy(3**n * sympy.Trace(x.T * x))
+    np.testing.assert_allclose(mc.evaluate(read, {"x": np.arange(1.0, 5.0)}), 3**4 * 30.0)
