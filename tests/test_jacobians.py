@@ -215,6 +215,16 @@ def test_symbolic_sizes_are_read_off_the_values():
     np.testing.assert_allclose(value, np.kron(np.eye(q), Av[:, :2].T @ Av[:, :2]))
 
 
+def test_a_jacobian_constant_in_x_evaluates_without_a_value_for_x():
+    """∂vec(AXB)/∂vec X = Bᵀ ⊗ A does not depend on X: its value is not asked for, only its sizes."""
+    np.testing.assert_array_equal(mc.evaluate(mc.jacobian(A @ X @ B, X), {A: Av, B: Bv}), np.kron(Bv.T, Av))
+    n, m = mc.dims("n m")
+    Y = mc.matrix("Y", n, m)
+    np.testing.assert_array_equal(mc.evaluate(mc.jacobian(2 * Y, Y), {"n": 2, "m": 3}), 2 * np.eye(6))
+    with pytest.raises(mc.ShapeError, match="no size given for dimension m"):
+        mc.evaluate(mc.jacobian(2 * Y, Y), {"n": 2})
+
+
 # --- each operation's record: ∂vec(node)/∂vec(argument), against finite differences ----------------
 
 G, F2, F3, g = mc.matrix("G", 6, 6), mc.matrix("F", 3, 2), mc.matrix("F", 2, 3), mc.vector("g", 6)

@@ -182,7 +182,10 @@ def evaluate(expr: Expr | Jacobian, values: dict) -> float | np.ndarray:
         raise EvaluationError(f"evaluate: expected a matcalc expression, got {type(expr).__name__}")
     if not isinstance(values, dict):
         raise EvaluationError("evaluate: values must be a dict from variables (or names) to arrays")
-    symbols = symbols_of([expr] if derivative is None else [expr, derivative.function, derivative.variable])
+    symbols = symbols_of([expr])
+    if derivative is not None:  # ∂vec(AXB)/∂vec X = Bᵀ ⊗ A needs no X; a value given for X or F's others still fixes sizes
+        given = [s for s in symbols_of([derivative.function, derivative.variable]) if s in values or s.label in values]
+        symbols += [s for s in given if s not in symbols]
     arguments, sizes = prepare_arguments(symbols, values)
     if derivative is not None:
         derivative.check_dense_size(sizes)
