@@ -48,6 +48,21 @@ def make(cls: type[_E], args: tuple = (), params: tuple = ()) -> _E:
 _set_slot = object.__setattr__  # the one way to fill a node's fields; Expr.__setattr__ refuses
 
 
+def _settle_symmetry(root: Expr) -> None:
+    """Record is_symmetric for ``root`` and every argument below it not yet asked, arguments
+    first, with an explicit stack: each rule then reads only recorded answers."""
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        unsettled = [arg for arg in node.args if not hasattr(arg, "symmetric_answer")]
+        if unsettled:
+            stack.extend(unsettled)
+            continue
+        stack.pop()
+        if not hasattr(node, "symmetric_answer"):
+            _set_slot(node, "symmetric_answer", bool(node.symmetric_by_structure))
+
+
 def _public_builder(cls: type[Expr]) -> Callable:
     """mc.<api> for an operation: a function of ``cls.arity`` operands (or of what the record's
     own ``build`` takes), documented by the class."""
@@ -105,7 +120,7 @@ class Expr:
     ['x', 'A']
     """
 
-    __slots__ = ("args", "params", "shape", "__weakref__")
+    __slots__ = ("args", "params", "shape", "symmetric_answer", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our operators instead of broadcasting over us
 
     name: ClassVar[str] = "expr"
@@ -125,6 +140,7 @@ class Expr:
     args: tuple
     params: tuple
     shape: Shape
+    symmetric_answer: bool  # is_symmetric's answer, kept once asked
 
     def __init_subclass__(cls, **kwargs):
         # Defining an operation registers it; one with an api becomes a public function.
@@ -221,7 +237,18 @@ class Expr:
 
     @property
     def is_symmetric(self) -> bool:
-        """True when the expression is symmetric by its structure (not by its values)."""
+        """True when the expression is symmetric by its structure (not by its values).
+
+        Each operation states its rule in ``symmetric_by_structure`` from its arguments'
+        answers; the answers are kept on the nodes (``symmetric_answer``) and settled deepest
+        first, so a chain of any depth is asked without recursion."""
+        if not hasattr(self, "symmetric_answer"):
+            _settle_symmetry(self)
+        return self.symmetric_answer
+
+    @property
+    def symmetric_by_structure(self) -> bool:
+        """This operation's rule: whether it is symmetric, given its arguments' ``is_symmetric``."""
         return self.is_scalar
 
     @property
@@ -363,7 +390,7 @@ class Symbol(Expr):
         return self.params[1]
 
     @property
-    def is_symmetric(self) -> bool:
+    def symmetric_by_structure(self) -> bool:
         return self.params[2] or self.is_scalar
 
     @property
@@ -428,7 +455,7 @@ class Identity(Expr):
         return (params[0], params[0])
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return True
 
     def numpy_code(self, args, dim_code):
@@ -459,7 +486,7 @@ class Ones(Expr):
         return (params[0], params[1])
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.shape[0] == self.shape[1]
 
     def numpy_code(self, args, dim_code):
@@ -489,7 +516,7 @@ class Zero(Expr):
         return (params[0], params[1])
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.shape[0] == self.shape[1]
 
     def numpy_code(self, args, dim_code):
@@ -531,7 +558,7 @@ class Let(Expr):
         return self.args[0]
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[0].is_symmetric
 
     def pullback(self, index, adjoint):

@@ -484,3 +484,20 @@ def test_a_power_with_a_size_for_exponent_reads_back_and_evaluates():
     x = sympy.MatrixSymbol("x", n, 1)
     read = mc.from_sympy(3**n * sympy.Trace(x.T * x))
     np.testing.assert_allclose(mc.evaluate(read, {"x": np.arange(1.0, 5.0)}), 3**4 * 30.0)
+
+
+def test_symmetry_of_a_deep_expression_is_settled_without_recursion():
+    """is_symmetric asked each argument in turn, recursively: 5,000 nested tanh of a symmetric S
+    raised RecursionError, and so did its gradient, whose pullbacks ask it."""
+    S = mc.matrix("S", 2, 2, symmetric=True)
+    depth = 5000
+    chain = S
+    for _ in range(depth):
+        chain = mc.tanh(chain)
+    assert chain.is_symmetric and not (chain @ mc.matrix("A", 2, 2)).is_symmetric
+    S0 = np.array([[0.3, -0.2], [-0.2, 0.5]])
+    value, slope = S0.copy(), np.ones_like(S0)  # d tanh^k(s)/ds = Π (1 − tanh²) along the chain, entry by entry
+    for _ in range(depth):
+        value = np.tanh(value)
+        slope *= 1 - value**2
+    np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(chain), S), {S: S0}), slope, rtol=1e-9)

@@ -47,7 +47,7 @@ class MatMul(Expr):
         return (args[0].shape[0], args[-1].shape[1])
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         # A chain that reads the same backwards with every factor transposed, e.g. AᵀA or XᵀSX.
         factors = self.args
         return self.is_scalar or all(
@@ -117,7 +117,7 @@ class Scale(Expr):
         return args[1].shape
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[1].is_symmetric
 
     def pullback(self, index, adjoint):
@@ -179,7 +179,7 @@ class Hadamard(Expr):
         return a.shape
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return all(arg.is_symmetric for arg in self.args)
 
     def pullback(self, index, adjoint):

@@ -227,7 +227,7 @@ class Elementwise(Expr):
         return self.params[0]
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[0].is_symmetric
 
     def local_derivative(self) -> Expr:

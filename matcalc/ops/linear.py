@@ -39,7 +39,7 @@ class Add(Expr):
         return first
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         # each term's transpose is a term too, as many times: S + T, V + Vᵀ, AB + BᵀAᵀ
         return Counter(self.args) == Counter(transpose_of(term) for term in self.args)
 
@@ -108,7 +108,7 @@ class Transpose(Expr):
         return (cols, rows)
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[0].is_symmetric
 
     def pullback(self, index, adjoint):
@@ -360,7 +360,7 @@ class DiagMat(Expr):
         return (rows, rows)
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return True
 
     def pullback(self, index, adjoint):
@@ -549,7 +549,7 @@ class Commutation(Expr):
         return Notation("fixed", "K", f"K_{{{sympy.latex(rows)},{sympy.latex(cols)}}}")
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return same_dim(*self.params)  # K(n, n) is its own transpose (and inverse)
 
     def _permutation(self, dim_code) -> tuple[str, str, str]:

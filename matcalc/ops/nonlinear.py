@@ -60,7 +60,7 @@ class Power(Expr):
         return None if isinstance(self.exponent, int) and self.exponent >= 0 else "positive"
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[0].is_symmetric
 
     def local_derivative(self) -> Expr:
@@ -204,7 +204,7 @@ class Inverse(Expr):
         return args[0].shape
 
     @property
-    def is_symmetric(self):
+    def symmetric_by_structure(self):
         return self.args[0].is_symmetric
 
     def pullback(self, index, adjoint):
