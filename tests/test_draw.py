@@ -1,25 +1,25 @@
 """mc.draw: pictures rendered by graphviz to SVG, read back as a reader's browser would read them.
 
 Every test that renders needs graphviz's `dot` (Debian: apt-get install graphviz; .ci/run installs
-it) and the graphviz Python package (the `draw` extra).  Without them the tests fail and say so:
+it, and the first test that renders does where apt-get can run) and the graphviz Python package (the `draw` extra).  Without them the tests fail and say so:
 nothing is skipped silently.  Expected labels are written out by hand.
 """
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 import matcalc as mc
+from tests.system_packages import debian_program
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _svg_texts(drawing) -> list[str]:
-    assert shutil.which("dot") is not None, "graphviz's dot is not installed: apt-get install graphviz"
+    assert debian_program("dot", "graphviz") is not None, "graphviz's dot is not installed: apt-get install graphviz"
     svg = drawing.svg()
     root = ET.fromstring(svg)  # well-formed XML, whatever the names were
     # a backslash is followed by an invisible word joiner (U+2060), or graphviz would read \N as the node's id

@@ -45,6 +45,7 @@ from tests.strategies import (
     rng_chooser,
     scalar_loss,
 )
+from tests.system_packages import debian_program
 
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]  # no explain phase: it reruns a failure for minutes
 FUZZ = settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), phases=PHASES)
@@ -435,6 +436,7 @@ def check_sympy_round_trip(expr, values):
 def check_drawing(expr, values):
     """mc.draw of the expression, and of a loss's derivation, renders with graphviz's dot, and
     every variable's name, however hostile, appears in the picture as written."""
+    assert debian_program("dot", "graphviz") is not None, "graphviz's dot is not installed: apt-get install graphviz"
     subjects = [expr]
     if expr.is_scalar:
         variables = differentiable_variables(expr, limit=2)

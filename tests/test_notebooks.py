@@ -26,6 +26,7 @@ import pytest
 from nbclient import NotebookClient
 
 import conftest
+from tests.system_packages import debian_program
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -130,6 +131,7 @@ def test_the_stored_notebook_is_the_built_one_with_its_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes_and_agrees_with_its_prose(path):
+    assert debian_program("dot", "graphviz") is not None, "the notebooks' pictures need graphviz's dot: apt-get install graphviz"
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":

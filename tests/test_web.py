@@ -3,7 +3,8 @@ real browser (Debian's headless Chromium driven by playwright-core through node)
 
 One server, started with the real command on a free loopback port, serves the whole module.
 The browser tests need node, Chromium and the playwright-core npm package: .ci/run installs
-them; without them the tests fail and say what is missing (they do not skip).
+them, and so does the first browser test where apt-get and npm can run; without them the tests
+fail and say what is missing (they do not skip).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 
 from matcalc.web.server import POLICY, STATIC
 from matcalc.web.workers import TimeLimitExceeded, WorkerPool
+from tests.system_packages import debian_program
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIME_LIMIT = 8  # seconds; ordinary derivations here take well under one
@@ -289,7 +291,7 @@ def _chromium() -> str | None:
                       shutil.which("chromium-browser")]:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    return None
+    return debian_program("chromium", "chromium")
 
 
 def _playwright_dir() -> pathlib.Path | None:
