@@ -171,18 +171,24 @@ def negative_number(e):
 
 
 def sign_in_front(e):
-    """(−c)X is written −cX, and (−1)X as −X."""
+    """(−c)X is written −cX, (−1)X as −X, and (−c)(−X) as cX.  (c(−X) stays as written: the
+    sign belongs to the factor the user negated.)"""
     coefficient, body = e.args
     if not isinstance(coefficient, Negative):
         return None
     magnitude = coefficient.args[0]
-    if _is_number(magnitude) and magnitude.value == 1:
-        return make(Negative, (body,))
-    positive = make(Scale, (magnitude, body))
-    as_quotient = quotient(positive)  # −X/2: the new positive part is written as a quotient too
-    if isinstance(as_quotient, Negative):  # −(−sx/t) = sx/t
-        return as_quotient.args[0]
-    return make(Negative, (positive if as_quotient is None else as_quotient,))
+    body_negated = isinstance(body, Negative)
+    if body_negated:
+        body = body.args[0]
+    positive = body
+    if not (_is_number(magnitude) and magnitude.value == 1):
+        positive = make(Scale, (magnitude, body))
+        as_quotient = quotient(positive)  # −X/2: the new positive part is written as a quotient too
+        if isinstance(as_quotient, Negative):  # −(−sx/t) = sx/t
+            positive, body_negated = as_quotient.args[0], not body_negated
+        elif as_quotient is not None:
+            positive = as_quotient
+    return positive if body_negated else make(Negative, (positive,))
 
 
 def _reciprocal(node: Expr) -> bool:

@@ -47,7 +47,7 @@ from .ops import (
 from .ops.elementwise import abs_f, sign_f, sqrt_f
 from .ordering import Costs
 from .scalar_algebra import cancel_elementwise, worth_cancelling
-from .shapes import dim_product, is_one
+from .shapes import dim_product, is_one, is_scalar_shape
 
 
 @dataclass(frozen=True)
@@ -216,6 +216,15 @@ def transpose_of_hadamard(e):
     inner = e.args[0]
     if isinstance(inner, Hadamard):
         return make(Hadamard, tuple(transposed(a) for a in inner.args))
+    return None
+
+
+@rule(Transpose, "(f(Xᵀ))ᵀ = f(X) for a function or power taken entry by entry: ((sᵀ)⁻¹)ᵀ = s⁻¹")
+def transpose_of_entrywise_of_transpose(e):
+    # f(X)ᵀ itself stays as written (δ tanh(z)ᵀ, not δ tanh(zᵀ)); only two transposes cancel
+    inner = e.args[0]
+    if isinstance(inner, (Elementwise, Power)) and isinstance(inner.args[0], Transpose):
+        return make(type(inner), (inner.args[0].args[0],), inner.params)
     return None
 
 
@@ -392,9 +401,17 @@ def dot_with_hadamard(e):
 # --- scalar factors ----------------------------------------------------------------------------------
 
 
-@rule(Scale, "1X = X")
+def _is_unit(node: Expr) -> bool:
+    """The number 1, however written: 1, or a 1×1 𝟏 or I."""
+    return (is_number(node) and node.value == 1) or (isinstance(node, (Ones, Identity)) and is_scalar_shape(node.shape))
+
+
+@rule(Scale, "1X = X, and s·1 = s where 1 may be a 1×1 𝟏 or I (a scalar's Hessian, a row sum of a column)")
 def scale_by_one(e):
-    return e.args[1] if is_number(e.args[0]) and e.args[0].value == 1 else None
+    coefficient, body = e.args
+    if _is_unit(coefficient):
+        return body
+    return coefficient if _is_unit(body) else None
 
 
 @rule(Scale, "0X = s0 = 0")
@@ -848,12 +865,14 @@ def trace_of_scale(e):
     return None
 
 
-@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(𝟏ᵀX) = sum(X𝟏) = sum(X); sum(𝟏) = rows·cols; sum(T) = cols "
-           "for T whose columns sum to one")
+@rule(Sum, "sum(s) = s; sum(sX) = s sum(X); sum(Xᵀ) = sum(X); sum(𝟏ᵀX) = sum(X𝟏) = sum(X); sum(𝟏) = rows·cols; "
+           "sum(T) = cols for T whose columns sum to one")
 def sum_of_simple(e):
     inner = e.args[0]
     if inner.is_scalar:
         return inner
+    if isinstance(inner, Transpose):
+        return make(Sum, (inner.args[0],))
     if isinstance(inner, Scale):
         return make(Scale, (inner.args[0], make(Sum, (inner.args[1],))))
     if isinstance(inner, MatMul) and len(inner.args) == 2:  # column or row sums, summed: every entry once

@@ -501,3 +501,90 @@ def test_symmetry_of_a_deep_expression_is_settled_without_recursion():
         value = np.tanh(value)
         slope *= 1 - value**2
     np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(chain), S), {S: S0}), slope, rtol=1e-9)
+
+
+def _numpy_log_softmax_rows(R):
+    shifted = R - R.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def test_log_softmax_along_rows_is_computed_stably():
+    """log softmax(R, axis=1), written log(softmax(Rᵀ)ᵀ), was computed as log of a softmax that
+    underflowed to 0: −inf (the ML audit; log softmax of columns was already stable)."""
+    R, T = mc.matrix("R", 2, 4), mc.matrix("T", 2, 4)
+    loss = -mc.sum(T * mc.log(mc.softmax(R, axis=1)))
+    R0, T0 = np.array([[0, -800, 1, 2], [2, 1, -800, 0.0]]), np.full((2, 4), 0.25)
+    expected = -np.sum(T0 * _numpy_log_softmax_rows(R0))
+    assert mc.evaluate(loss, {R: R0, T: T0}) == pytest.approx(expected, rel=1e-12)
+    assert mc.lambdify([R, T], loss)(R0, T0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_of_a_one_row_softmax_cancels_the_reciprocal():
+    """For a 1×n row the reciprocal of the softmax, ((softmax(rᵀ)ᵀ)^∘-1)ᵀ, stayed in the gradient
+    and the compiled function gave nan where an entry of the softmax underflows."""
+    r, t = mc.matrix("r", 1, 4), mc.matrix("t", 1, 4)
+    gradient = mc.grad(-mc.sum(t * mc.log(mc.softmax(r, axis=1))), r)
+    assert str(gradient) == "sum(t)softmax(rᵀ)ᵀ − t"
+    r0, t0 = np.array([[0, -800, 1, 2.0]]), np.array([[0.1, 0.2, 0.3, 0.4]])
+    softmax = np.exp(_numpy_log_softmax_rows(r0))
+    np.testing.assert_allclose(mc.lambdify([r, t], gradient)(r0, t0), t0.sum() * softmax - t0, rtol=1e-12, atol=1e-300)
+
+
+def test_a_subtracted_negative_term_is_written_with_one_sign():
+    """The entropy of a softmax printed "−(…) − −(…)softmax(z)"."""
+    z = mc.vector("z", 4)
+    p = mc.softmax(z)
+    gradient = mc.grad(-mc.sum(p * mc.log(p)), z)
+    assert "− −" not in str(gradient) and "−−" not in str(gradient)
+    z0 = np.array([0.3, -1.2, 2.0, 0.5])
+    p0 = np.exp(z0) / np.exp(z0).sum()
+    log_p = np.log(p0) + 1  # −Σ p log p: ∂/∂z = −(J)(log p + 1), J = diag(p) − ppᵀ symmetric
+    expected = -(np.diag(p0) - np.outer(p0, p0)) @ log_p
+    np.testing.assert_allclose(mc.evaluate(gradient, {z: z0}).ravel(), expected, rtol=1e-12)
+
+
+def test_an_oracle_that_cannot_compute_at_the_point_does_not_fail_a_right_gradient():
+    """At z = ±900 SymPy's own arithmetic gives nan for log(1 − σ(z)); check reported
+    "DISAGREES: max abs error 0" (max() dropped the nan) and FAILED a right gradient."""
+    X, w, y = mc.matrix("X", 2, 2), mc.vector("w", 2), mc.vector("y", 2)
+    z = X @ w
+    loss = -mc.sum(y * mc.log(mc.sigmoid(z)) + (1 - y) * mc.log(1 - mc.sigmoid(z)))
+    values = {"X": np.diag([30.0, -30.0]), "w": np.full((2, 1), 30.0), "y": np.array([[0.0], [1.0]])}
+    result = mc.check(loss, w, values=values)
+    assert result.ok and "did not run" in str(result) and "checked at the given values" in str(result)
+    # the gradient of binary cross-entropy, Xᵀ(σ(Xw) − y), written here: [30·(1 − 0), −30·(0 − 1)]
+    np.testing.assert_allclose(mc.evaluate(mc.grad(loss, w), values).ravel(), [30.0, 30.0])
+    wrong = mc.check(loss, w, gradient=2 * mc.grad(loss, w), values=values)
+    assert not wrong.ok and "DISAGREES" in str(wrong)
+
+
+def test_check_reads_sizes_off_the_given_values_and_dims_by_name():
+    h, k = mc.dims("h k")
+    W, a = mc.matrix("W", k, h), mc.vector("a", h)
+    loss = mc.sum(mc.tanh(W @ a))
+    result = mc.check(loss, W, values={"W": np.full((3, 5), 0.1), "a": np.ones((5, 1))})
+    assert result.ok and result.sizes == {"h": 5, "k": 3}
+    assert mc.check(loss, W, dims={"k": 3, "h": 5}).sizes == {"h": 5, "k": 3}
+
+
+def test_a_jacobian_of_matrices_compiles_to_its_vec_matrix():
+    """lambdify and to_source of what mc.jacobian returns raised a raw TypeError."""
+    A, X, B = mc.matrix("A", 2, 3), mc.matrix("X", 3, 4), mc.matrix("B", 4, 5)
+    rng = np.random.default_rng(3)
+    A0, X0, B0 = rng.normal(size=(2, 3)), rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    jacobian = mc.jacobian(A @ X @ B, X)
+    np.testing.assert_allclose(mc.lambdify([A, X, B], jacobian)(A0, X0, B0), np.kron(B0.T, A0))  # Magnus–Neudecker
+    namespace: dict = {}
+    exec(compile(mc.to_numpy_source([A, X, B], jacobian, name="J"), "J", "exec"), namespace)  # our own generated source
+    np.testing.assert_allclose(namespace["J"](A0, X0, B0), np.kron(B0.T, A0))
+
+
+def test_check_draws_the_variables_whose_values_are_not_given():
+    W, a = mc.matrix("W", 3, 2), mc.vector("a", 2)
+    loss = mc.sum(mc.tanh(W @ a))
+    result = mc.check(loss, W, values={"a": np.array([0.5, -1.0])})
+    assert result.ok
+    W0 = result.values[W]
+    expected = (1 - np.tanh(W0 @ [[0.5], [-1.0]]) ** 2) @ [[0.5, -1.0]]  # (𝟏 − tanh(Wa)²)aᵀ, written here
+    np.testing.assert_allclose(mc.evaluate(mc.grad(loss, W), {W: W0, a: [0.5, -1.0]}), expected, rtol=1e-12)
+    np.testing.assert_array_equal(result.values[a].ravel(), [0.5, -1.0])

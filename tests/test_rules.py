@@ -56,6 +56,7 @@ EXAMPLES = {
     "transpose_of_sum": (T(A + B), "Aᵀ + Bᵀ"),
     "transpose_of_scale": (T(sc(s, A)), "sAᵀ"),
     "transpose_of_hadamard": (T(make(Hadamard, (A, B))), "Aᵀ ⊙ Bᵀ"),
+    "transpose_of_entrywise_of_transpose": (T(mc.tanh(T(X))), "tanh(X)"),
     "transpose_of_constant": (T(mc.ones(3, 4)), "𝟏𝟏ᵀ"),
     "flatten_product": (mm(mm(A, B), x), "ABx"),
     "product_with_identity": (mm(A, I3, B), "AB"),
@@ -130,6 +131,19 @@ def test_rule_fires_and_keeps_the_value(rule):
         np.asarray(mc.evaluate(before, values)) * np.ones(before.shape),
         rtol=1e-10, atol=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    "before, expected_text",
+    [(T(make(Power, (T(X),), (-1,))), "X^∘-1"), (sc(s, mc.eye(1)), "s"), (sc(mc.ones(1, 1), A), "A"),
+     (mc.sum(X.T), "sum(X)")],
+    ids=["reciprocal of a transpose, transposed", "a scalar times a 1×1 I", "a 1×1 𝟏 times A", "sum of a transpose"],
+)
+def test_second_forms_of_rules_keep_the_value(before, expected_text):
+    after = simplify(before)
+    assert str(after) == expected_text
+    values = random_values([before, after], seed=5, positive=True)
+    np.testing.assert_allclose(mc.evaluate(after, values), mc.evaluate(before, values), rtol=1e-12)
 
 
 def test_rules_reach_a_fixed_point():

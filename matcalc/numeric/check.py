@@ -22,7 +22,7 @@ from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
 from ..shapes import dim_product, resolve_dim, shape_str
-from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
+from .evaluate import _lookup, call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
 
@@ -32,11 +32,12 @@ class OracleReport:
     """How one oracle compares with the formula."""
 
     oracle: str
-    ok: bool
+    ok: bool  # it agrees (an oracle that did not run contradicts nothing)
     max_abs_error: float
     max_rel_error: float
     worst: str = ""
     note: str = ""
+    ran: bool = True  # False where its own value is not finite at the point: it could not judge
 
 
 @dataclass
@@ -62,6 +63,8 @@ class CheckResult:
         The random point's seed.
     label : str, optional
         How the formula is named when printed (∂ℓ/∂).
+    at_given_values : bool, optional
+        Whether values were given (the report says where it checked).
 
     Examples
     --------
@@ -80,6 +83,7 @@ class CheckResult:
     values: dict = field(repr=False)
     seed: int = 0
     label: str = "∂ℓ/∂"
+    at_given_values: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
@@ -93,10 +97,12 @@ class CheckResult:
         for variable, formula in self.formulas.items():
             suffix = "²" if self.label.startswith("∂²") else ""
             lines.append(f"{self.label}{variable.label}{suffix} = {formula}")
-        lines.append(f"checked at a random point (seed {self.seed})" + (f" with {sizes}" if sizes else ""))
+        where = (f"checked at the given values (any not given drawn with seed {self.seed})" if self.at_given_values
+                 else f"checked at a random point (seed {self.seed})")
+        lines.append(where + (f" with {sizes}" if sizes else ""))
         width = max(len(r.oracle) for r in self.reports)
         for r in self.reports:
-            verdict = "agrees" if r.ok else "DISAGREES"
+            verdict = "did not run" if not r.ran else "agrees" if r.ok else "DISAGREES"
             errors = f": max abs error {r.max_abs_error:.2e}, max rel error {r.max_rel_error:.2e}"
             lines.append(f"  {r.oracle:<{width}}  {verdict}" + (errors if np.isfinite(r.max_abs_error) else ""))
             if r.note:
@@ -110,13 +116,25 @@ class CheckResult:
 # --- the point -----------------------------------------------------------------------------
 
 
-def _default_sizes(exprs, given: dict) -> dict:
-    sizes = dict(given)
-    used = set(sizes.values())
+def _default_sizes(exprs, dims: dict | None, values: dict | None = None) -> dict:
+    """A size for every dimension: as ``dims`` gives it (keyed by the dimension or its name), as
+    the arrays in ``values`` fix it, else a small size no other dimension has."""
     free = sorted(
         {d for node in postorder(exprs) for dim in node.shape for d in getattr(dim, "free_symbols", ())},
         key=str,
     )
+    by_name = {str(d): d for d in free}
+    sizes = {by_name.get(key, key) if isinstance(key, str) else key: size for key, size in (dims or {}).items()}
+    if values is not None:
+        arrays, _ = _lookup(values, symbols_of(exprs))
+        for symbol, array in arrays.items():
+            shape = np.shape(array)
+            shape = (shape[0], 1) if len(shape) == 1 and symbol.shape[1] == 1 else shape
+            if len(shape) == 2:
+                for dim, given in zip(symbol.shape, shape):
+                    if isinstance(dim, sympy.Symbol):
+                        sizes.setdefault(dim, int(given))
+    used = set(sizes.values())
     choices = [s for s in DEFAULT_SIZES if s not in used] + list(range(9, 64))
     for d in free:
         if d not in sizes:
@@ -147,9 +165,6 @@ def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: in
             value = rng.uniform(0.5, 1.5, size=shape)
         else:
             value = rng.normal(size=shape)
-        if symbol.columns_sum_to_one:  # positive columns scaled to sum to one, as probabilities are
-            value = np.abs(value) + 0.1
-            value = value / value.sum(axis=0, keepdims=True)
         if symbol.columns_sum_to_one:  # positive columns scaled to sum to one, as probabilities are
             value = np.abs(value) + 0.1
             value = value / value.sum(axis=0, keepdims=True)
@@ -259,6 +274,12 @@ def _compare(oracle: str, variables: list, formulas: list, expected: list, rtol:
     """Agreement when every entry is within rtol·|reference| + atol_scale·max(1, max|reference|)."""
     max_abs = max_rel = 0.0
     worst, worst_excess, ok = "", -np.inf, True
+    for variable, reference in zip(variables, expected):
+        if not np.all(np.isfinite(reference)):  # sympy's own arithmetic overflowed: log(1 − σ(900)), say
+            row, col = (int(k) for k in np.argwhere(~np.isfinite(reference))[0])
+            label = variable.label + (f"[{row}]" if variable.shape[1] == 1 else f"[{row}, {col}]")
+            note = f"its own value for {label} is {reference[row, col]} at this point"
+            return OracleReport(oracle, True, float("nan"), float("nan"), note=note, ran=False)
     for variable, actual, reference in zip(variables, formulas, expected):
         actual = np.asarray(actual, dtype=float).reshape(reference.shape)
         error = np.abs(actual - reference)
@@ -306,7 +327,8 @@ def check(
     dims : dict, optional
         Sizes for the dimension symbols (``{n: 4}``); small distinct ones by default.
     values : dict, optional
-        Values for the variables (by variable or name), as for :func:`evaluate`; random by default.
+        Values for the variables (by variable or name), as for :func:`evaluate`; random by
+        default, and for any variable not given.  Sizes are read off them.
     seed : int, optional
         The random point's seed.
     oracles : tuple of str, optional
@@ -350,7 +372,7 @@ def check(
         formulas = [gradient] if single else list(gradient) if isinstance(gradient, (list, tuple)) else []
         if len(formulas) != len(variables) or not all(isinstance(f, Expr) for f in formulas):
             raise MatcalcError("check: give one gradient expression per variable")
-    sizes = _default_sizes([loss, *formulas], dims or {})
+    sizes = _default_sizes([loss, *formulas], dims, values)
     shape_notes = [
         f"∂ℓ/∂{v.label}: the formula has shape {shape_str(f.shape)}, the variable {shape_str(v.shape)}"
         for v, f in zip(variables, formulas)
@@ -375,25 +397,27 @@ def check(
         reports.append(_compare("central finite differences", variables, evaluated, expected, 1e-5, 1e-6))
         if too_deep:
             reports[-1].note = "; ".join(n for n in (reports[-1].note, too_deep) if n)
-    ok = all(r.ok for r in reports)
-    return CheckResult(
-        ok,
-        max(r.max_abs_error for r in reports),
-        max(r.max_rel_error for r in reports),
-        reports,
-        dict(zip(variables, formulas)),
-        {str(d): v for d, v in sizes.items()},
-        point,
-        seed,
-    )
+    return _result(reports, dict(zip(variables, formulas)), sizes, point, seed, values is not None)
+
+
+def _result(reports: list, formulas: dict, sizes: dict, point: dict, seed: int, given: bool, label: str = "∂ℓ/∂") -> CheckResult:
+    """The verdict of the oracles that ran: ok when at least one ran and none disagrees."""
+    ran = [r for r in reports if r.ran]
+    if not ran:
+        reports[-1].note += "; no oracle could compute at this point: check at other values"
+    max_abs = max((r.max_abs_error for r in ran), default=float("nan"))
+    max_rel = max((r.max_rel_error for r in ran), default=float("nan"))
+    return CheckResult(bool(ran) and all(r.ok for r in ran), max_abs, max_rel, reports, formulas,
+                       {str(d): v for d, v in sizes.items()}, point, seed, label, given)
 
 
 def _point_and_formulas(loss, formulas, sizes, values, seed):
     """A point where the loss and the formulas are finite, and the formulas' values there."""
     symbols = symbols_of([loss, *formulas])
-    attempts = 1 if values is not None else 4
+    given = _lookup(values, symbols)[0] if values is not None else {}
+    attempts = 1 if len(given) == len(symbols) else 4  # variables not given are drawn at random
     for attempt in range(attempts):
-        point = dict(values) if values is not None else random_point(loss, formulas, sizes, seed, attempt)
+        point = dict(values) if attempts == 1 else {**random_point(loss, formulas, sizes, seed, attempt), **given}
         arguments, _ = prepare_arguments(symbols, {**point, **sizes})
         point = dict(zip(symbols, arguments))
         outputs = call_checked(compiled(symbols, [loss, *formulas]), arguments, sizes)
@@ -483,7 +507,7 @@ def _as_formula(formula, where: str) -> Expr:
 def _checked(function: Expr, x: Symbol, formula: Expr, dims, values, seed: int, second_order_of=None) -> CheckResult:
     """The check of ∂vec f/∂vec x (or of the Hessian, when ``second_order_of`` is the loss), shapes first."""
     source = second_order_of if second_order_of is not None else function
-    sizes = _default_sizes([source, formula], dims or {})
+    sizes = _default_sizes([source, formula], dims, values)
     shown = {str(d): v for d, v in sizes.items()}
     matrices = not (function.shape[1] == 1 and x.shape[1] == 1)
     label = ("∂²ℓ/∂" if second_order_of is not None else "∂vec f/∂vec " if matrices else "∂f/∂")
@@ -493,9 +517,7 @@ def _checked(function: Expr, x: Symbol, formula: Expr, dims, values, seed: int, 
         report = OracleReport("shapes", False, float("inf"), float("inf"), note=note)
         return CheckResult(False, float("inf"), float("inf"), [report], {x: formula}, shown, values or {}, seed, label)
     reports, point = _jacobian_check(function, x, formula, sizes, values, seed, second_order_of)
-    ok = all(r.ok for r in reports)
-    return CheckResult(ok, max(r.max_abs_error for r in reports), max(r.max_rel_error for r in reports),
-                       reports, {x: formula}, shown, point, seed, label)
+    return _result(reports, {x: formula}, sizes, point, seed, values is not None, label)
 
 
 def check_jacobian(f: Expr, x: Symbol, jacobian: Expr | Jacobian | None = None, dims: dict | None = None, values: dict | None = None,

@@ -95,8 +95,6 @@ def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndar
             raise EvaluationError(f"evaluate: {symbol.label!r} is declared symmetric, but its value is not")
         if symbol.columns_sum_to_one and not np.allclose(array.sum(axis=0), 1.0, rtol=1e-10, atol=1e-12):
             raise EvaluationError(f"evaluate: {symbol.label!r} is declared to have columns that sum to one, but its value's do not")
-        if symbol.columns_sum_to_one and not np.allclose(array.sum(axis=0), 1.0, rtol=1e-10, atol=1e-12):
-            raise EvaluationError(f"evaluate: {symbol.label!r} is declared to have columns that sum to one, but its value's do not")
         prepared.append(array)
     return prepared, sizes
 

@@ -7,6 +7,7 @@ import inspect
 from ..diff import grad
 from ..errors import EvaluationError, OperandError
 from ..expr import Expr, Symbol
+from ..jacobians import Jacobian
 from .backends import backend as find_backend
 from .codegen import generate
 from .emit_numpy import docstring
@@ -16,8 +17,10 @@ from .plan import identifier
 
 def inputs_and_outputs(inputs, outputs, where: str) -> tuple[list[Symbol], list[Expr], bool]:
     inputs = [inputs] if isinstance(inputs, Expr) else list(inputs)
-    single = isinstance(outputs, Expr)
+    single = isinstance(outputs, (Expr, Jacobian))
     outputs = [outputs] if single else list(outputs)
+    # a Jacobian or Hessian of matrices compiles to its matrix ∂vec F/∂vec X, as mc.evaluate gives it
+    outputs = [output.matrix if isinstance(output, Jacobian) else output for output in outputs]
     if not outputs or not all(isinstance(o, Expr) for o in outputs):
         raise OperandError(f"{where}: outputs must be an expression or a list of expressions")
     for s in inputs:
@@ -32,7 +35,7 @@ def inputs_and_outputs(inputs, outputs, where: str) -> tuple[list[Symbol], list[
     return inputs, outputs, single
 
 
-def lambdify(inputs: Symbol | list[Symbol], outputs: Expr | list[Expr], backend: str = "numpy") -> CompiledFunction:
+def lambdify(inputs: Symbol | list[Symbol], outputs: Expr | Jacobian | list, backend: str = "numpy") -> CompiledFunction:
     """A NumPy function (or a JAX or PyTorch one) of the inputs, in order, that returns the outputs.
 
     Shared subexpressions are computed once; there is no tree walking per call.  Scalars come
@@ -56,7 +59,9 @@ def lambdify(inputs: Symbol | list[Symbol], outputs: Expr | list[Expr], backend:
     inputs : Symbol or list of Symbol
         The function's arguments, in order; every variable the outputs use.
     outputs : Expr or list of Expr
-        What it returns: one value, or a tuple of values for a list.
+        What it returns: one value, or a tuple of values for a list.  What :func:`jacobian` or
+        :func:`hessian` returns for matrices compiles to its matrix ∂vec F/∂vec X, as
+        :func:`evaluate` gives it.
     backend : {"numpy", "jax", "torch"}, optional
         The library of the generated code.  JAX and torch are optional extras
         (``pip install "matcalc-frobenius[jax]"``, ``[torch]``).

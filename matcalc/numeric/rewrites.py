@@ -10,7 +10,7 @@ from collections import Counter
 
 from ..expr import Const, Expr, Ones, make
 from ..graph import postorder
-from ..ops import Add, Elementwise, LogSumExp, MatMul, Scale, Softmax, negate, negated, softplus
+from ..ops import Add, Elementwise, LogSumExp, MatMul, Scale, Softmax, Transpose, negate, negated, softplus
 from ..ops.elementwise import exp_f, log_f, sigmoid_f
 from ..shapes import is_one
 from ..strategies import bottom_up
@@ -46,13 +46,8 @@ def _stable_log_of_one_plus(rest: Expr) -> Expr | None:
     return None
 
 
-def stable_logarithm(node: Expr) -> Expr | None:
-    """log σ(u), log(𝟏 − σ(u)), log(𝟏 + exp(u)) or log softmax(x), written so that no entry
-    under- or overflows: log σ(u) = −softplus(−u), log softmax(x) = x − logsumexp(x)𝟏.
-    (np.log(σ(−1000)) is −inf; −softplus(1000) is −1000.)"""
-    if not (isinstance(node, Elementwise) and node.function is log_f):
-        return None
-    inner = node.args[0]
+def _stable_log_of(inner: Expr) -> Expr | None:
+    """log(inner) written stably, or None where it has no stable form."""
     if isinstance(inner, Elementwise) and inner.function is sigmoid_f:
         return negate(softplus(negate(inner.args[0])))
     if isinstance(inner, Softmax):
@@ -60,6 +55,20 @@ def stable_logarithm(node: Expr) -> Expr | None:
         return x - make(LogSumExp, (x,))  # the row of logsumexps broadcast down the columns
     rest = _one_plus(inner)
     return None if rest is None else _stable_log_of_one_plus(rest)
+
+
+def stable_logarithm(node: Expr) -> Expr | None:
+    """log σ(u), log(𝟏 − σ(u)), log(𝟏 + exp(u)) or log softmax(x), written so that no entry
+    under- or overflows: log σ(u) = −softplus(−u), log softmax(x) = x − logsumexp(x)𝟏; and
+    log(Yᵀ) as (log Y)ᵀ, since softmax along rows is written softmax(Xᵀ)ᵀ.
+    (np.log(σ(−1000)) is −inf; −softplus(1000) is −1000.)"""
+    if not (isinstance(node, Elementwise) and node.function is log_f):
+        return None
+    inner = node.args[0]
+    if isinstance(inner, Transpose):
+        stable = _stable_log_of(inner.args[0])
+        return None if stable is None else make(Transpose, (stable,))
+    return _stable_log_of(inner)
 
 
 stable_logarithms = bottom_up(stable_logarithm)
