@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .errors import OperandError
 from .expr import Const, Expr, Identity, Let, Ones, Symbol, Zero, make, substitute
 from .graph import postorder
 from .ops import (
@@ -107,7 +108,13 @@ def is_number(node: Expr) -> bool:
     return isinstance(node, Const) and isinstance(node.value, (int, float, Fraction))
 
 
+class BeyondFloat64(OperandError):
+    """A number a rewrite would make is beyond float64 (2e308, 1e-400): the rule does not fire."""
+
+
 def number(value) -> Expr:
+    if not _within_float64(value):
+        raise BeyondFloat64(f"simplify: the number {value} is beyond float64; it is left as a product")
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         value = int(value)
     if isinstance(value, Fraction) and value.denominator == 1:
@@ -432,6 +439,9 @@ def fold_constant_product(e):
 
 
 def _within_float64(value) -> bool:
+    """Whether a number float64 holds (a dimension, n, always is)."""
+    if not isinstance(value, (int, float, Fraction)):
+        return True
     try:
         magnitude = abs(float(value))
     except OverflowError:
@@ -1024,7 +1034,10 @@ def _first_rewrite(node: Expr, bound: dict, cost: Costs, trace: list | None, bef
     the cost of its last kept form, or of the node itself, priced only once a rule applies."""
     limit = None
     for r in (TOP_DOWN if before else RULES).get(type(node), ()):
-        result = r.before(node) if before else r.apply(node)
+        try:
+            result = r.before(node) if before else r.apply(node)
+        except BeyondFloat64:  # 1e308·2 stays a product: folded, it would be inf
+            continue
         if result is None or result is node:
             continue
         if limit is None:

@@ -588,3 +588,114 @@ def test_check_draws_the_variables_whose_values_are_not_given():
     expected = (1 - np.tanh(W0 @ [[0.5], [-1.0]]) ** 2) @ [[0.5, -1.0]]  # (𝟏 − tanh(Wa)²)aᵀ, written here
     np.testing.assert_allclose(mc.evaluate(mc.grad(loss, W), {W: W0, a: [0.5, -1.0]}), expected, rtol=1e-12)
     np.testing.assert_array_equal(result.values[a].ravel(), [0.5, -1.0])
+
+
+# --- found by the hostile-input audit of this stop ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sum", "tr", "diag", "norm2", "trace"])
+def test_a_user_function_may_not_take_a_built_in_name(name):
+    """A user function named sum printed as sum(x) and read back as the built-in: 6 where it was 14."""
+    with pytest.raises(mc.OperandError, match="built-in"):
+        mc.elementwise(name, sympy.Lambda(u, u**2))
+
+
+@pytest.mark.parametrize("body", [sympy.I * u + u, sympy.LambertW(u)], ids=["i·u + u", "LambertW"])
+def test_a_user_function_with_complex_values_is_refused(body):
+    """Its imaginary part was dropped by evaluate with only NumPy's warning."""
+    with pytest.raises(mc.OperandError, match="complex"):
+        mc.elementwise("complexvalued", sympy.Lambda(u, body))
+
+
+def test_a_user_function_of_a_class_defined_outside_sympy_is_refused(tmp_path):
+    """Its own _numpycode wrote the generated code (the audit's marker file was created)."""
+    marker = tmp_path / "ran"
+
+    class Printed(sympy.Function):
+        def _numpycode(self, printer):
+            return f"__import__('pathlib').Path({str(marker)!r}).touch()"
+
+    with pytest.raises(mc.OperandError, match="outside SymPy: Printed"):
+        mc.elementwise("printed", sympy.Lambda(u, Printed(u)))
+    assert not marker.exists()
+
+
+def test_finite_differences_follow_a_loss_that_turns_fast():
+    """sin(det(SSᵀ + I)) with det ≈ 2300: plain central differences were off by 1e-4 relative, and
+    check failed a right gradient (the elementwise chain rule agreed to 1e-11)."""
+    S = mc.matrix("S", 3, 3, symmetric=True)
+    loss = mc.sin(mc.det(S @ S.T + mc.eye(3)))
+    result = mc.check(loss, S)
+    assert result.ok
+    S0 = result.values[S]
+
+    def plain(M):
+        return np.sin(np.linalg.det(M @ M.T + np.eye(3)))
+
+    # d det(M) = det(M) tr(M⁻¹ dM) (Jacobi's formula), with M = SSᵀ + I, dM = dS Sᵀ + S dSᵀ; S symmetric
+    M = S0 @ S0.T + np.eye(3)
+    G = np.cos(np.linalg.det(M)) * np.linalg.det(M) * np.linalg.inv(M).T
+    unconstrained = G @ S0 + G.T @ S0
+    np.testing.assert_allclose(mc.evaluate(mc.grad(loss, S), {S: S0}), (unconstrained + unconstrained.T) / 2, rtol=1e-9)
+    assert plain(S0) == pytest.approx(mc.evaluate(loss, {S: S0}), rel=1e-12)
+
+
+def test_check_gives_sizes_to_any_number_of_dimensions():
+    dims = mc.dims(" ".join(f"n{i}" for i in range(70)))
+    loss = sum((mc.sum(mc.vector(f"v{i}", d)) for i, d in enumerate(dims)), mc.scalar("c"))
+    result = mc.check(loss, mc.vector("v0", dims[0]), oracles=("finite differences",))
+    assert result.ok and len(set(result.sizes.values())) == 70
+
+
+def test_a_number_beyond_float64_is_not_folded_into_the_result():
+    """grad((a²)^1e308) printed inf(a²)^(1e+308)a, and its code raised NameError: inf."""
+    a = mc.scalar("a")
+    gradient = mc.grad((a**2) ** 1e308, a)
+    assert "inf" not in str(gradient)
+    assert mc.evaluate(gradient, {a: 0.5}) == 0.0  # 2e308 · 0.25^1e308 · 0.5 underflows to 0 in float64
+    assert mc.evaluate(mc.grad((a**2) ** 3, a), {a: 0.5}) == pytest.approx(6 * 0.5**5)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [({"oracles": ()}, "oracles"), ({"oracles": None}, "oracles"), ({"seed": -1}, "seed"), ({"seed": "x"}, "seed"),
+     ({"dims": [2]}, "dims"), ({"values": [1]}, "values")],
+)
+def test_check_refuses_bad_options_with_what_was_wrong(options, message):
+    x = mc.vector("x", 3)
+    with pytest.raises(mc.MatcalcError, match=message):
+        mc.check(mc.sum(x), x, **options)
+
+
+def test_check_with_respect_to_a_variable_the_loss_does_not_use_finds_zero():
+    x, y = mc.vector("x", 3), mc.vector("y", 3)
+    result = mc.check(mc.sum(x), y)
+    assert result.ok and mc.evaluate(result.formulas[y], {y: np.ones(3)}).tolist() == [[0.0], [0.0], [0.0]]
+
+
+def test_finite_differences_know_a_size_no_variable_fixes():
+    """sum(𝟏ₙ)·xᵀx: finite differences asked for n although dims gave it."""
+    x, (n,) = mc.vector("x", 3), mc.dims("n")
+    result = mc.check(mc.sum(mc.ones(n, 1) * (x.T @ x)), x, dims={n: 10})
+    assert result.ok
+    np.testing.assert_allclose(mc.evaluate(mc.grad(mc.sum(mc.ones(n, 1) * (x.T @ x)), x), {x: [1.0, 2.0, 3.0], n: 10}).ravel(),
+                               [20.0, 40.0, 60.0])  # 2n·x
+
+
+def test_arrays_too_large_for_memory_are_an_evaluation_error():
+    (n,) = mc.dims("n")
+    with pytest.raises(mc.EvaluationError, match="do not fit in memory"):
+        mc.evaluate(mc.sum(mc.ones(n, 1)), {"n": 10**12})
+
+
+def test_an_elementwise_oracle_past_its_time_leaves_the_verdict_to_finite_differences(monkeypatch):
+    """SymPy took minutes on a 6×6 log det or a 60×60 layer; its time is now bounded."""
+    from matcalc.numeric import check as check_module
+
+    monkeypatch.setattr(check_module, "ORACLE_SECONDS", 0.001)
+    W, a = mc.matrix("W", 3, 4), mc.vector("a", 4)
+    loss = mc.sum(mc.tanh(W @ a))
+    result = mc.check(loss, W)
+    assert result.ok and "did not finish in 0.001 s" in str(result)
+    assert not mc.check(loss, W, gradient=mc.tanh(W @ a) @ a.T).ok  # finite differences still judge
+    assert not mc.check(loss, W, oracles=("elementwise",)).ok  # no oracle ran: not a pass

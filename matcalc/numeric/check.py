@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import signal
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +29,40 @@ from ..shapes import dim_product, resolve_dim, shape_str
 from .evaluate import _lookup, call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
+# The elementwise oracle's time at most, in seconds: SymPy's exact arithmetic on a 6×6 log det or
+# on a 60×60 layer takes minutes; past this, finite differences decide and the report says so.
+ORACLE_SECONDS = 15.0
+
+
+class _OutOfTime(Exception):
+    """The elementwise oracle ran past ORACLE_SECONDS."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` with _OutOfTime, where a timer signal can: in the main
+    thread, with no SIGALRM handler of the program's own (elsewhere the block runs unbounded)."""
+    usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None))
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _OutOfTime
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _out_of_time(oracle: str) -> OracleReport:
+    return OracleReport(oracle, True, float("nan"), float("nan"), note=f"did not finish in {ORACLE_SECONDS:g} s at these sizes",
+                        ran=False)
 
 
 @dataclass
@@ -116,6 +154,24 @@ class CheckResult:
 # --- the point -----------------------------------------------------------------------------
 
 
+ORACLES = ("elementwise", "finite differences")
+
+
+def _validate_options(dims, values, seed, oracles=ORACLES) -> None:
+    """check's options, each refused with what was wrong."""
+    if dims is not None and not isinstance(dims, dict):
+        raise MatcalcError(f"check: dims must be a dict from dimensions (or their names) to sizes, got {type(dims).__name__}")
+    for dim, size in (dims or {}).items():
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise MatcalcError(f"check: the size of dimension {dim} must be a positive integer, got {size!r}")
+    if values is not None and not isinstance(values, dict):
+        raise MatcalcError(f"check: values must be a dict from variables (or names) to arrays, got {type(values).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise MatcalcError(f"check: seed must be a non-negative integer, got {seed!r}")
+    if not isinstance(oracles, (tuple, list)) or not oracles or any(o not in ORACLES for o in oracles):
+        raise MatcalcError(f"check: oracles must name one or both of {ORACLES}, got {oracles!r}")
+
+
 def _default_sizes(exprs, dims: dict | None, values: dict | None = None) -> dict:
     """A size for every dimension: as ``dims`` gives it (keyed by the dimension or its name), as
     the arrays in ``values`` fix it, else a small size no other dimension has."""
@@ -135,10 +191,10 @@ def _default_sizes(exprs, dims: dict | None, values: dict | None = None) -> dict
                     if isinstance(dim, sympy.Symbol):
                         sizes.setdefault(dim, int(given))
     used = set(sizes.values())
-    choices = [s for s in DEFAULT_SIZES if s not in used] + list(range(9, 64))
+    choices = (s for s in itertools.chain(DEFAULT_SIZES, itertools.count(9)) if s not in used)  # distinct sizes
     for d in free:
         if d not in sizes:
-            sizes[d] = choices.pop(0)
+            sizes[d] = next(choices)
     return sizes
 
 
@@ -179,22 +235,27 @@ def random_point(loss: Expr, formulas: list, sizes: dict, seed: int, attempt: in
 # --- oracles ---------------------------------------------------------------------------------
 
 
-def _loss_function(loss: Expr, values: dict):
+def _loss_function(loss: Expr, values: dict, sizes: dict):
+    """The loss as a function of some variables' values, the others and the sizes fixed."""
     symbols = symbols_of([loss])
     entry = compiled(symbols, [loss])
 
     def f(overrides: dict) -> float:
-        merged = {**values, **overrides}
-        arguments, sizes = prepare_arguments(symbols, merged)
-        return call_checked(entry, arguments, sizes)
+        arguments, found = prepare_arguments(symbols, {**values, **overrides})
+        return call_checked(entry, arguments, {**sizes, **found})  # a size no variable fixes, n in sum(𝟏ₙ), from sizes
 
     return f
 
 
-def finite_differences(loss: Expr, variable: Symbol, values: dict) -> np.ndarray:
-    """∂loss/∂variable by central differences; symmetric variables move (i, j) and (j, i)
-    together and get the gradient within symmetric matrices."""
-    f = _loss_function(loss, values)
+def finite_differences(loss: Expr, variable: Symbol, values: dict, sizes: dict) -> np.ndarray:
+    """∂loss/∂variable by central differences at steps h and h/2, combined by Richardson
+    extrapolation (error O(h⁴): a loss that turns fast, sin(det(X)), needs it); symmetric
+    variables move (i, j) and (j, i) together and get the gradient within symmetric matrices."""
+    f = _loss_function(loss, values, sizes)
+
+    def central(point: np.ndarray, direction: np.ndarray, step: float) -> float:
+        return (f({variable: point + step * direction}) - f({variable: point - step * direction})) / (2 * step)
+
     base = np.asarray(values[variable], dtype=float)
     result = np.zeros_like(base)
     symmetric = variable.is_symmetric and not variable.is_scalar
@@ -207,7 +268,7 @@ def finite_differences(loss: Expr, variable: Symbol, values: dict) -> np.ndarray
             direction[index[::-1]] = 1.0
         if symmetric and index[0] > index[1]:
             continue
-        derivative = (f({variable: base + step * direction}) - f({variable: base - step * direction})) / (2 * step)
+        derivative = (4 * central(base, direction, step / 2) - central(base, direction, step)) / 3
         result[index] = derivative / 2 if off_diagonal else derivative
         if off_diagonal:
             result[index[::-1]] = result[index]
@@ -242,7 +303,7 @@ def elementwise_chain_rule(loss: Expr, variables: list, values: dict, sizes: dic
     (j, i)); every other entry is its number.  Each operation computes the loss's value
     entry by entry, and sympy differentiates that one scalar expression.
     """
-    numeric = {s: _as_sympy_matrix(np.atleast_2d(np.asarray(values[s], dtype=float))) for s in symbols_of([loss])}
+    numeric = {s: _as_sympy_matrix(np.atleast_2d(np.asarray(values[s], dtype=float))) for s in symbols_of([loss, *variables])}
     entry = sympy.Symbol("entry", real=True)
     results = []
     for variable in variables:
@@ -304,7 +365,7 @@ def check(
     dims: dict | None = None,
     values: dict | None = None,
     seed: int = 0,
-    oracles: tuple = ("elementwise", "finite differences"),
+    oracles: tuple = ORACLES,
     order: int = 1,
 ) -> CheckResult:
     """Check a gradient formula numerically against the elementwise chain rule and finite differences.
@@ -361,6 +422,7 @@ def check(
     False
     """
     loss = validated_loss(loss, "check")
+    _validate_options(dims, values, seed, oracles)
     variables, single = validated_variables(wrt, "check")
     if order == 2:
         return _check_hessian(loss, variables, gradient, dims, values, seed)
@@ -382,18 +444,22 @@ def check(
         report = OracleReport("shapes", False, float("inf"), float("inf"), note="; ".join(shape_notes))
         return CheckResult(False, float("inf"), float("inf"), [report], dict(zip(variables, formulas)), sizes, values or {}, seed)
 
-    point, evaluated = _point_and_formulas(loss, formulas, sizes, values, seed)
+    point, evaluated = _point_and_formulas(loss, [*formulas, *variables], sizes, values, seed)  # a variable ℓ does not use has ∇ = 0
+    evaluated = evaluated[: len(formulas)]
     reports, too_deep = [], ""
     if "elementwise" in oracles:
         try:
-            expected = elementwise_chain_rule(loss, variables, point, sizes)
+            with _time_limit(ORACLE_SECONDS):
+                expected = elementwise_chain_rule(loss, variables, point, sizes)
             reports.append(_compare("elementwise chain rule (sympy)", variables, evaluated, expected, 1e-8, 1e-10))
+        except _OutOfTime:
+            reports.append(_out_of_time("elementwise chain rule (sympy)"))
         except RecursionError:
             too_deep = "the elementwise oracle did not run: the loss nests too deeply for sympy"
             if "finite differences" not in oracles:
                 raise EvaluationError(f"check: {too_deep}; check with oracles=('finite differences',)") from None
     if "finite differences" in oracles:
-        expected = [finite_differences(loss, v, point) for v in variables]
+        expected = [finite_differences(loss, v, point, sizes) for v in variables]
         reports.append(_compare("central finite differences", variables, evaluated, expected, 1e-5, 1e-6))
         if too_deep:
             reports[-1].note = "; ".join(n for n in (reports[-1].note, too_deep) if n)
@@ -486,11 +552,17 @@ def _jacobian_check(function: Expr, x: Symbol, formula: Expr, sizes: dict, value
     source = second_order_of if second_order else function
     point, (value, _) = _point_and_formulas(source, [formula, x], sizes, values, seed)
     value = np.atleast_2d(np.asarray(value, dtype=float))
-    symbolic = _symbolic_jacobian(source, x, point, sizes, second_order)
-    numeric = _numeric_jacobian(function, x, point, sizes)
     what = "second derivatives" if second_order else "Jacobian"
+    oracle = f"elementwise chain rule (sympy {what})"
+    try:
+        with _time_limit(ORACLE_SECONDS):
+            symbolic = _symbolic_jacobian(source, x, point, sizes, second_order)
+        first = _compare(oracle, [x], [value], [symbolic], 1e-8, 1e-10)
+    except _OutOfTime:
+        first = _out_of_time(oracle)
+    numeric = _numeric_jacobian(function, x, point, sizes)
     reports = [
-        _compare(f"elementwise chain rule (sympy {what})", [x], [value], [symbolic], 1e-8, 1e-10),
+        first,
         _compare("central finite differences" + (" of the gradient" if second_order else ""), [x], [value], [numeric], 1e-5, 1e-6),
     ]
     return reports, point
@@ -564,6 +636,7 @@ def check_jacobian(f: Expr, x: Symbol, jacobian: Expr | Jacobian | None = None, 
     if not isinstance(f, Expr):
         raise MatcalcError("check_jacobian: f must be a matcalc expression")
     (x,), _ = validated_variables(x, "check_jacobian")
+    _validate_options(dims, values, seed)
     formula = _as_formula(symbolic_jacobian(f, x) if jacobian is None else jacobian, "check_jacobian")
     return _checked(f, x, formula, dims, values, seed)
 

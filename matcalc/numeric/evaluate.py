@@ -135,6 +135,11 @@ def call_checked(entry, arguments: list, sizes: dict):
             return function(*arguments, **keywords)
         except np.linalg.LinAlgError as error:
             raise EvaluationError(f"evaluate: {error} (a matrix that is inverted is singular at this point)") from None
+        except (MemoryError, ValueError) as error:  # NumPy cannot allocate arrays of these sizes
+            if isinstance(error, ValueError) and "array is too big" not in str(error) and "negative dimensions" not in str(error):
+                raise
+            sizes_given = ", ".join(f"{d} = {v}" for d, v in sizes.items())
+            raise EvaluationError(f"evaluate: the arrays do not fit in memory at these sizes ({sizes_given})") from None
 
 
 def evaluate(expr: Expr | Jacobian, values: dict) -> float | np.ndarray:

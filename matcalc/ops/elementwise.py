@@ -16,7 +16,8 @@ import sympy
 from ..errors import DifferentiationError, OperandError
 from ..expr import Expr, Zero, as_expr, make
 from ..printing.notation import call
-from ..registry import register_function
+from ..registry import FUNCTIONS as PUBLIC_FUNCTIONS
+from ..registry import register_function, syntax_names
 from ..sympy_forms import applied
 
 ENTRY = sympy.Symbol("u", real=True)  # the entry u in every elementwise formula f(u)
@@ -146,7 +147,7 @@ class ElementwiseFunction:
             return "sympy cannot write it in closed form"
         try:
             source = self.helper_source()
-        except (NotImplementedError, ValueError, TypeError) as error:  # sympy's printers: no array form
+        except (NotImplementedError, ValueError, TypeError, KeyError) as error:  # sympy's printers: no array form (zoo)
             return f"{_first_line(error)}"
         namespace = helper_namespace(source)
         try:
@@ -157,6 +158,9 @@ class ElementwiseFunction:
             return f"its NumPy form fails on arrays ({type(error).__name__}: {_first_line(error)})"
         if _numpy().shape(sample) != _SAMPLE.shape:
             return "its NumPy form does not work entry by entry"
+        if _numpy().iscomplexobj(sample) and _numpy().any(_numpy().imag(sample) != 0):
+            at = float(_SAMPLE[_numpy().flatnonzero(_numpy().imag(sample) != 0)[0], 0])
+            return f"it takes complex values (at u = {at:g}), and matcalc computes with real numbers"
         return ""
 
 
@@ -490,7 +494,8 @@ def elementwise(name: str, function: sympy.Lambda) -> Callable[[Expr], Expr]:
     if not isinstance(name, str) or not name.isidentifier():
         raise OperandError(f"elementwise: the name must be an identifier, got {name!r}")
     key = unicodedata.normalize("NFKC", name)
-    if key in FUNCTIONS or key in _BUILT_IN:
+    if key in FUNCTIONS or key in _BUILT_IN or key in PUBLIC_FUNCTIONS or key in syntax_names():
+        # sum, tr, diag, …: it would print as the built-in and read back as it
         raise OperandError(f"elementwise: {name!r} is a built-in function; choose another name")
     if not isinstance(function, sympy.Lambda) or len(function.variables) != 1:
         raise OperandError("elementwise: give a sympy.Lambda of exactly one variable, e.g. Lambda(u, u**3)")
@@ -520,6 +525,10 @@ def _user_function(name: str, formula: sympy.Expr) -> ElementwiseFunction:
     unknown = formula.atoms(sympy.core.function.AppliedUndef)
     if unknown:
         raise OperandError(f"elementwise {name!r}: the formula uses undefined functions {sorted(map(str, unknown))}")
+    foreign = sorted({type(node).__name__ for node in sympy.preorder_traversal(formula)
+                      if not type(node).__module__.startswith("sympy.")})
+    if foreign:  # their printers, not SymPy's, would write the generated code
+        raise OperandError(f"elementwise {name!r}: the formula uses classes defined outside SymPy: {', '.join(foreign)}")
     extra = formula.free_symbols - {ENTRY}
     if extra:
         raise OperandError(f"elementwise {name!r}: the formula has free symbols {sorted(map(str, extra))}")
