@@ -18,6 +18,7 @@ import sympy
 from .errors import DifferentiationError, OperandError, ShapeError
 from .graph import postorder
 from .printing.notation import NAME, NUMBER, Notation
+from .registry import FUNCTIONS as PUBLIC_FUNCTIONS
 from .registry import register_function, register_operation
 from .shapes import Dim, Shape, as_dim, is_finite_number, is_scalar_shape, shape_str
 
@@ -302,6 +303,9 @@ class Expr:
 
     def __pos__(self):
         return self
+
+    def __abs__(self):  # abs(X) is |X| entry by entry, as NumPy's abs
+        return PUBLIC_FUNCTIONS["abs"].function(self)
 
     def __bool__(self):
         raise OperandError("an expression has no truth value; compare shapes or evaluate it instead")

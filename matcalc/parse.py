@@ -614,7 +614,7 @@ def parse(text: str, **types: str) -> Expr:
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
     for name, kind in types.items():
-        if kind not in TYPES:
+        if not isinstance(kind, str) or kind not in TYPES:
             raise ParseError(f"type of {name!r} must be one of {', '.join(sorted(TYPES))}, got {kind!r}")
     functions = _syntax_functions()
     keywords = set(functions) | set(CONSTRUCTORS) | {IDENTITY}

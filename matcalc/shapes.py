@@ -41,6 +41,8 @@ def dims(names: str) -> tuple[sympy.Symbol, ...]:
     >>> mc.matrix("W", n, m).shape
     (n, m)
     """
+    if not isinstance(names, str):
+        raise OperandError(f"dims: give the names as one string, e.g. dims('n m'), got {names!r}")
     parts = names.replace(",", " ").split()
     if not parts:
         raise OperandError("dims: give at least one name, e.g. dims('n m')")

@@ -699,3 +699,19 @@ def test_an_elementwise_oracle_past_its_time_leaves_the_verdict_to_finite_differ
     assert result.ok and "did not finish in 0.001 s" in str(result)
     assert not mc.check(loss, W, gradient=mc.tanh(W @ a) @ a.T).ok  # finite differences still judge
     assert not mc.check(loss, W, oracles=("elementwise",)).ok  # no oracle ran: not a pass
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [(lambda: mc.dims(3), mc.OperandError), (lambda: mc.parse("x", x=[1]), mc.ParseError),
+     (lambda: mc.lambdify([mc.vector("x", 2)], 3), mc.OperandError)],
+    ids=["dims of a number", "parse with a list for a type", "lambdify of a number"],
+)
+def test_raw_type_errors_the_audit_found_are_matcalc_errors(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_pythons_abs_of_an_expression_is_the_entrywise_absolute_value():
+    A = mc.matrix("A", 2, 2)
+    np.testing.assert_array_equal(mc.evaluate(abs(A), {A: [[-1.0, 2.0], [3.0, -4.0]]}), [[1.0, 2.0], [3.0, 4.0]])

@@ -18,6 +18,8 @@ from .plan import identifier
 def inputs_and_outputs(inputs, outputs, where: str) -> tuple[list[Symbol], list[Expr], bool]:
     inputs = [inputs] if isinstance(inputs, Expr) else list(inputs)
     single = isinstance(outputs, (Expr, Jacobian))
+    if not single and not isinstance(outputs, (list, tuple)):
+        raise OperandError(f"{where}: outputs must be an expression or a list of expressions, got {outputs!r}")
     outputs = [outputs] if single else list(outputs)
     # a Jacobian or Hessian of matrices compiles to its matrix ∂vec F/∂vec X, as mc.evaluate gives it
     outputs = [output.matrix if isinstance(output, Jacobian) else output for output in outputs]
