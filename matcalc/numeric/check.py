@@ -26,7 +26,7 @@ from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
 from ..shapes import dim_product, resolve_dim, shape_str
-from .evaluate import _lookup, call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of
+from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of, values_and_sizes
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
 # The elementwise oracle's time at most, in seconds: SymPy's exact arithmetic on a 6×6 log det or
@@ -75,7 +75,7 @@ class OracleReport:
     max_rel_error: float
     worst: str = ""
     note: str = ""
-    ran: bool = True  # False where its own value is not finite at the point: it could not judge
+    ran: bool = True  # False where it could not judge: its own value not finite at the point, or out of time
 
 
 @dataclass
@@ -182,7 +182,7 @@ def _default_sizes(exprs, dims: dict | None, values: dict | None = None) -> dict
     by_name = {str(d): d for d in free}
     sizes = {by_name.get(key, key) if isinstance(key, str) else key: size for key, size in (dims or {}).items()}
     if values is not None:
-        arrays, _ = _lookup(values, symbols_of(exprs))
+        arrays, _ = values_and_sizes(values, symbols_of(exprs))
         for symbol, array in arrays.items():
             shape = np.shape(array)
             shape = (shape[0], 1) if len(shape) == 1 and symbol.shape[1] == 1 else shape
@@ -480,7 +480,7 @@ def _result(reports: list, formulas: dict, sizes: dict, point: dict, seed: int, 
 def _point_and_formulas(loss, formulas, sizes, values, seed):
     """A point where the loss and the formulas are finite, and the formulas' values there."""
     symbols = symbols_of([loss, *formulas])
-    given = _lookup(values, symbols)[0] if values is not None else {}
+    given = values_and_sizes(values, symbols)[0] if values is not None else {}
     attempts = 1 if len(given) == len(symbols) else 4  # variables not given are drawn at random
     for attempt in range(attempts):
         point = dict(values) if attempts == 1 else {**random_point(loss, formulas, sizes, seed, attempt), **given}

@@ -23,7 +23,7 @@ def symbols_of(exprs) -> list[Symbol]:
     return [node for node in postorder(exprs) if isinstance(node, Symbol)]
 
 
-def _lookup(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
+def values_and_sizes(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
     """Values keyed by Symbol and sizes keyed by dimension, from the user's mapping."""
     by_label: dict[str, list[Symbol]] = {}
     for s in symbols:
@@ -54,7 +54,7 @@ def _lookup(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
 
 def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndarray], dict]:
     """Checked 2-D float arrays for ``symbols`` and the sizes of every dimension they fix."""
-    arrays, sizes = _lookup(values, symbols)
+    arrays, sizes = values_and_sizes(values, symbols)
     prepared = []
     for symbol in symbols:
         if symbol not in arrays:
