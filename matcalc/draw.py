@@ -23,14 +23,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
 
 from .derivation import Derivation, placeholder, variable_kind
 from .diff import Observer, backward, depends_on, symmetric_part
 from .errors import MatcalcError, OperandError
 from .expr import Const, Differential, Expr, Let, Symbol, make, substitute
 from .graph import postorder
-from .numeric.evaluate import evaluate
+from .numeric.evaluate import evaluate, prepare_arguments, values_and_sizes
 from .ops import Add
 from .printing.common import let_layers
 from .printing.text import TextPrinter
@@ -116,6 +115,11 @@ class Drawing:
                 "draw: graphviz's `dot` program is not installed (Debian/Ubuntu: apt-get install graphviz; "
                 "macOS: brew install graphviz; conda: conda install graphviz)"
             ) from None
+        except graphviz.CalledProcessError as error:  # dot failed or was killed: a picture of too many nodes
+            raise MatcalcError(
+                f"draw: graphviz's `dot` could not lay out the picture of {len(self.nodes)} nodes (exit status "
+                f"{error.returncode}); draw with a smaller limit"
+            ) from None
 
     def svg(self) -> str:
         """The picture as SVG text."""
@@ -125,7 +129,11 @@ class Drawing:
         """Writes the picture to ``path``; the format is ``format`` or the path's suffix (.svg, .png, .pdf)."""
         path = pathlib.Path(path)
         format = format or path.suffix.lstrip(".").lower()
-        path.write_bytes(self.pipe(format))
+        picture = self.pipe(format)
+        try:
+            path.write_bytes(picture)
+        except OSError as error:
+            raise MatcalcError(f"draw: cannot write {str(path)!r}: {error.strerror}") from None
         return path
 
     def _repr_svg_(self) -> str:
@@ -190,6 +198,8 @@ def draw(subject: Expr | Derivation, values: dict | None = None, *, limit: int =
         raise OperandError(f"draw: direction must be LR, RL, TB or BT, got {direction!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < SMALLEST_LIMIT:
         raise OperandError(f"draw: limit is a number of nodes, at least {SMALLEST_LIMIT}, got {limit!r}")
+    if values is not None and not isinstance(values, dict):
+        raise OperandError(f"draw: values must be a dict from variables (or names) to arrays, got {type(values).__name__}")
     if isinstance(subject, Derivation):
         return _Picture(subject.loss, subject, values, limit, direction).drawing()
     if isinstance(subject, Expr):
@@ -513,27 +523,13 @@ class _Picture:
 
     # --- numbers ----------------------------------------------------------------------------------
     def _bind(self, values: dict) -> tuple[dict, dict]:
-        """values split into arrays by symbol (a label names a symbol when it is unique) and
-        sizes by dimension, with the sizes the arrays fix added (for nodes no array reaches, 𝟏/2)."""
-        by_label: dict = {}
-        for node in self.all:
-            if isinstance(node, Symbol):
-                by_label.setdefault(node.label, []).append(node)
-        arrays, sizes = {}, {}
-        for key, value in values.items():
-            if isinstance(key, Symbol):
-                arrays[key] = value
-            elif isinstance(key, str) and key in by_label and len(by_label[key]) == 1:
-                arrays[by_label[key][0]] = value
-            else:
-                sizes[key] = value
-        for symbol, value in arrays.items():
-            array = np.asarray(value, dtype=float)
-            numeric_shape = array.shape if array.ndim == 2 else (array.size, 1) if array.ndim == 1 else (1, 1)
-            for dim, size in zip(symbol.shape, numeric_shape):
-                if isinstance(dim, sympy.Symbol):
-                    sizes.setdefault(dim, size)
-        return arrays, sizes
+        """values as evaluate reads them: checked arrays by symbol (a label names a symbol when it
+        is unique), sizes by dimension, with the sizes the arrays fix added (for 𝟏/2, say)."""
+        symbols = [node for node in self.all if isinstance(node, Symbol)]
+        arrays, sizes = values_and_sizes(values, symbols)
+        given = list(arrays)
+        prepared, found = prepare_arguments(given, {**arrays, **sizes})
+        return dict(zip(given, prepared)), {**sizes, **found}
 
     def _adjoint_expression(self, watcher: _Watcher, node: Expr):
         """The expression of node's adjoint, or None where it has none (the loss's own is 1)."""

@@ -715,3 +715,14 @@ def test_raw_type_errors_the_audit_found_are_matcalc_errors(call, error):
 def test_pythons_abs_of_an_expression_is_the_entrywise_absolute_value():
     A = mc.matrix("A", 2, 2)
     np.testing.assert_array_equal(mc.evaluate(abs(A), {A: [[-1.0, 2.0], [3.0, -4.0]]}), [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_drawing_with_bad_values_or_to_a_missing_folder_is_a_matcalc_error(tmp_path):
+    W, a = mc.matrix("W", 2, 3), mc.vector("a", 3)
+    loss = mc.sum(mc.tanh(W @ a))
+    with pytest.raises(mc.EvaluationError, match="'W' is not real numbers"):
+        mc.draw(loss, values={W: "abc"})
+    with pytest.raises(mc.OperandError, match="values must be a dict"):
+        mc.draw(loss, values=[1])
+    with pytest.raises(mc.MatcalcError, match="cannot write"):
+        mc.draw(loss).save(tmp_path / "missing" / "picture.svg")
