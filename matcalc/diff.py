@@ -47,7 +47,7 @@ def validated_loss(loss, where: str) -> Expr:
         raise DifferentiationError(f"{where}: the loss must be a matcalc expression, got {type(loss).__name__}")
     if not loss.is_scalar:
         raise DifferentiationError(
-            f"{where}: loss has shape {shape_str(loss.shape)}; grad needs a scalar; see jacobian"
+            f"{where}: loss has shape {shape_str(loss.shape)}; a gradient needs a scalar loss; see jacobian"
         )
     return loss
 

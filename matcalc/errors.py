@@ -87,7 +87,7 @@ class DifferentiationError(MatcalcError, ValueError):
     >>> mc.grad(x, x)
     Traceback (most recent call last):
     ...
-    matcalc.errors.DifferentiationError: grad: loss has shape 3×1; grad needs a scalar; see jacobian
+    matcalc.errors.DifferentiationError: grad: loss has shape 3×1; a gradient needs a scalar loss; see jacobian
     """
 
 

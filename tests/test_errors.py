@@ -50,7 +50,7 @@ def test_operation_shape_errors(build, message):
 
 
 def test_grad_of_non_scalar():
-    with pytest.raises(mc.DifferentiationError, match="loss has shape 3×1; grad needs a scalar; see jacobian"):
+    with pytest.raises(mc.DifferentiationError, match="loss has shape 3×1; a gradient needs a scalar loss; see jacobian"):
         mc.grad(W @ a, a)
 
 

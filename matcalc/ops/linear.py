@@ -263,11 +263,9 @@ class Sum(Expr):
         if axis is None:
             return make(Sum, (x,))
         rows, cols = x.shape
-        if isinstance(axis, bool):
-            axis = None  # True is no axis, though it equals 1
-        if axis == 0:
+        if axis == 0 and not isinstance(axis, bool):  # True equals 1 but is no axis
             return make(Ones, (), (1, rows)) @ x
-        if axis == 1:
+        if axis == 1 and not isinstance(axis, bool):
             return x @ make(Ones, (), (cols, 1))
         raise OperandError(f"sum: axis must be 0 (columns), 1 (rows) or None (all entries), got {axis!r}")
     notation = call("sum", "\\operatorname{sum}")
