@@ -54,7 +54,7 @@ from .expr import PRINTERS, Expr, Identity, Ones, Symbol, Zero, const, make, mat
 from .graph import postorder
 from .ops.elementwise import ENTRY, apply, elementwise, function_with_formula
 from .registry import FUNCTIONS
-from .shapes import as_dim
+from .shapes import as_dim, shape_str
 
 __all__ = ["from_sympy", "to_sympy"]
 
@@ -468,12 +468,21 @@ def to_sympy(expr: Expr) -> sympy.Basic:
     done: dict[Expr, sympy.Basic] = {}
     for node in nodes:
         try:
-            done[node] = node.sympy_form([done[a] for a in node.args])
+            form = node.sympy_form([done[a] for a in node.args])
         except MatcalcError:
             raise
         except (TypeError, ValueError, AttributeError, NotImplementedError) as error:  # SymPy refused what it was given
             raise OperandError(f"to_sympy: SymPy cannot write {type(node).__name__.lower()} here ({error})") from None
+        done[node] = form if node.is_scalar or tuple(getattr(form, "shape", ())) == tuple(node.shape) else _reshaped_zero(node, form)
     return done[expr]
+
+
+def _reshaped_zero(node: Expr, form: sympy.Basic) -> sympy.Basic:
+    """SymPy collapses a product with a zero into a zero of the wrong shape (𝟏ᵀdiag(0) became a
+    1×1 ZeroMatrix): a zero gets the node's shape back; any other change of shape is refused."""
+    if form == 0 or isinstance(form, sympy.ZeroMatrix):
+        return sympy.ZeroMatrix(*node.shape)
+    raise OperandError(f"to_sympy: SymPy wrote {node} ({shape_str(node.shape)}) with shape {shape_str(tuple(form.shape))}")
 
 
 PRINTERS["sympy"] = to_sympy  # Expr._sympy_, so that sympy.sympify(expr) works

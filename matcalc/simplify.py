@@ -130,6 +130,8 @@ def split_number(node: Expr) -> tuple:
         node = node.args[1]
     if is_number(node):
         return coefficient * node.value, None
+    if _is_unit(node):  # a 1×1 𝟏 or I is the number 1: 𝟏₁ − 1 = 0
+        return coefficient, None
     return coefficient, node
 
 
@@ -807,12 +809,12 @@ for _op in (Hadamard, Add):
     rule(_op, "scalar algebra entry by entry where a quotient is left or exp(u) meets σ(u): σ' = σ(1 − σ), exp(u)/(1 + exp(u)) = σ(u)")(cancel_quotients)
 
 
-@rule(Power, "X¹ = X, X⁰ = 𝟏")
+@rule(Power, "X¹ = X, X⁰ = 𝟏 (the number 1 for a scalar)")
 def trivial_power(e):
     if e.exponent == 1:
         return e.args[0]
     if e.exponent == 0:
-        return make(Ones, (), e.shape)
+        return number(1) if is_scalar_shape(e.shape) else make(Ones, (), e.shape)
     return None
 
 

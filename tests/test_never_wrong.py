@@ -726,3 +726,22 @@ def test_drawing_with_bad_values_or_to_a_missing_folder_is_a_matcalc_error(tmp_p
         mc.draw(loss, values=[1])
     with pytest.raises(mc.MatcalcError, match="cannot write"):
         mc.draw(loss).save(tmp_path / "missing" / "picture.svg")
+
+
+def test_a_scalar_to_the_power_zero_is_the_number_one():
+    """P⁰ for a 1×1 P was a 1×1 𝟏 that like terms did not meet: P⁰ − P⁰ gave 1 − 1 (fuzz seed 600285)."""
+    s, x = mc.scalar("s"), mc.vector("x", 2)
+    assert mc.simplify(s**0 - s**0) == mc.zeros(1, 1)
+    assert mc.simplify((x.T @ x) ** 0 + 2) == mc.expr.const(3)
+    assert mc.simplify(mc.ones(1, 1) - 1) == mc.zeros(1, 1)
+
+
+def test_to_sympy_keeps_the_shape_sympy_drops_in_a_product_with_zero():
+    """SymPy wrote 𝟏ᵀdiag(0) as a 1×1 ZeroMatrix, so x(𝟏ᵀdiag(0)/4) came back 3×1, not 3×4 (fuzz seed 600207)."""
+    from matcalc.expr import Zero, make
+
+    x = mc.vector("x", 3)
+    e = x @ (mc.ones(4, 1).T @ mc.diag(make(Zero, (), (4, 1))) / 4)
+    written = mc.to_sympy(e)
+    assert tuple(written.shape) == (3, 4)
+    np.testing.assert_array_equal(mc.evaluate(mc.from_sympy(written), {}), np.zeros((3, 4)))
