@@ -29,7 +29,7 @@ from .diff import Observer, backward, depends_on, symmetric_part
 from .errors import MatcalcError, OperandError
 from .expr import Const, Differential, Expr, Let, Symbol, make, substitute
 from .graph import postorder
-from .numeric.evaluate import evaluate, prepare_arguments, values_and_sizes
+from .numeric.evaluate import evaluate, given_values
 from .ops import Add
 from .printing.common import let_layers
 from .printing.text import TextPrinter
@@ -525,11 +525,7 @@ class _Picture:
     def _bind(self, values: dict) -> tuple[dict, dict]:
         """values as evaluate reads them: checked arrays by symbol (a label names a symbol when it
         is unique), sizes by dimension, with the sizes the arrays fix added (for 𝟏/2, say)."""
-        symbols = [node for node in self.all if isinstance(node, Symbol)]
-        arrays, sizes = values_and_sizes(values, symbols)
-        given = list(arrays)
-        prepared, found = prepare_arguments(given, {**arrays, **sizes})
-        return dict(zip(given, prepared)), {**sizes, **found}
+        return given_values(values, [node for node in self.all if isinstance(node, Symbol)])
 
     def _adjoint_expression(self, watcher: _Watcher, node: Expr):
         """The expression of node's adjoint, or None where it has none (the loss's own is 1)."""

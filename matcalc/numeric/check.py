@@ -26,7 +26,15 @@ from ..printing.common import postorder
 from ..second import hessian
 from ..second import jacobian as symbolic_jacobian
 from ..shapes import dim_product, resolve_dim, shape_str
-from .evaluate import call_checked, compiled, not_finite_reason, prepare_arguments, symbols_of, values_and_sizes
+from .evaluate import (
+    call_checked,
+    compiled,
+    given_values,
+    not_finite_reason,
+    prepare_arguments,
+    symbols_of,
+    values_and_sizes,
+)
 
 DEFAULT_SIZES = (3, 4, 5, 2, 6, 7, 8)
 # The elementwise oracle's time at most, in seconds: SymPy's exact arithmetic on a 6×6 log det or
@@ -182,14 +190,8 @@ def _default_sizes(exprs, dims: dict | None, values: dict | None = None) -> dict
     by_name = {str(d): d for d in free}
     sizes = {by_name.get(key, key) if isinstance(key, str) else key: size for key, size in (dims or {}).items()}
     if values is not None:
-        arrays, _ = values_and_sizes(values, symbols_of(exprs))
-        for symbol, array in arrays.items():
-            shape = np.shape(array)
-            shape = (shape[0], 1) if len(shape) == 1 and symbol.shape[1] == 1 else shape
-            if len(shape) == 2:
-                for dim, given in zip(symbol.shape, shape):
-                    if isinstance(dim, sympy.Symbol):
-                        sizes.setdefault(dim, int(given))
+        for dim, size in given_values(values, symbols_of(exprs))[1].items():
+            sizes.setdefault(dim, size)
     used = set(sizes.values())
     choices = (s for s in itertools.chain(DEFAULT_SIZES, itertools.count(9)) if s not in used)  # distinct sizes
     for d in free:

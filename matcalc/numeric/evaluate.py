@@ -99,6 +99,15 @@ def prepare_arguments(symbols: list[Symbol], values: dict) -> tuple[list[np.ndar
     return prepared, sizes
 
 
+def given_values(values: dict, symbols: list[Symbol]) -> tuple[dict, dict]:
+    """The values given for some of ``symbols``, checked as :func:`evaluate` checks them and keyed
+    by Symbol, and the sizes the mapping and those arrays fix."""
+    arrays, sizes = values_and_sizes(values, symbols)
+    given = list(arrays)
+    prepared, found = prepare_arguments(given, {**arrays, **sizes})
+    return dict(zip(given, prepared)), {**sizes, **found}
+
+
 def _with_sizes(shape, sizes: dict) -> str:
     symbolic = [d for d in shape if isinstance(d, sympy.Expr)]
     if not symbolic:
